@@ -1,0 +1,60 @@
+# Every CI step is a target here, and runs the same on a laptop. `make help` lists them.
+# Set-up is automatic: any target that needs the environment installs it first.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Python writes no bytecode caches when this is set (it is on some CI images), which makes
+# every command re-compile pandas and scikit-learn on import: several seconds a stage.
+unexport PYTHONDONTWRITEBYTECODE
+
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+# uv from PATH, or a private copy bootstrapped with pip when there is none.
+UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help install run test test-fast lint format sample bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(BIN)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-groups
+	@touch $@
+
+install: $(BIN)/.installed ## Install the locked environment (Python 3.11, uv)
+
+run: install ## Run the whole pipeline (dvc repro) on the configured data: the embedded sample by default
+	dvc repro
+
+test: install lint ## Lint, type-check and run the test suite
+	pytest
+
+test-fast: install ## The test suite without the slow end-to-end tests
+	pytest -m "not slow"
+
+lint: install ## ruff (lint + format check) and mypy
+	ruff check .
+	ruff format --check .
+	mypy
+
+format: install ## Apply ruff's fixes and formatting
+	ruff check --fix .
+	ruff format .
+
+sample: install ## Regenerate the embedded sample data from params.yaml data.sample
+	mlops generate-sample
+
+bench: install ## Run the benchmarks (results go into README.md by hand)
+	python benchmarks/gate_throughput.py
+	python benchmarks/pipeline_time.py
+
+clean: ## Remove pipeline outputs and caches (not the DVC cache)
+	rm -rf data/raw data/prepared data/split models metrics plots reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,145 @@
+"""The `mlops` command: one subcommand per pipeline stage and task.
+
+dvc.yaml and the Makefile call these; each reads params.yaml and calls one function.
+Errors a person can fix are printed as one clear message with exit code 1, never a
+traceback. Heavy imports happen inside the commands, so `mlops --help` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from mlops_template.params import DEFAULT_PARAMS, Params, ParamsError, load_params
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="The MLOps template: pipeline stages and tasks.")
+
+ParamsOption = Annotated[Path, typer.Option("--params", help="The params.yaml to read.")]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+def user_errors(func: F) -> F:
+    """Turn the errors a user can act on into a message and exit code 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from mlops_template.data.read import DataFileError
+        from mlops_template.prepare import PreparedDataError
+
+        try:
+            return func(*args, **kwargs)
+        except (ParamsError, DataFileError, PreparedDataError, FileNotFoundError, ValueError) as exc:
+            _fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _params(path: Path) -> Params:
+    return load_params(path)
+
+
+@app.command("generate-sample")
+@user_errors
+def generate_sample(
+    params: ParamsOption = DEFAULT_PARAMS,
+    output: Annotated[Path | None, typer.Option(help="Where to write; default: data.input.")] = None,
+    rows: Annotated[int | None, typer.Option(help="Rows; default: data.sample.rows.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed; default: data.sample.seed.")] = None,
+    drift: Annotated[float | None, typer.Option(help="0 = reference world, 1 = a drifted batch.")] = None,
+) -> None:
+    """Write the seeded synthetic churn sample (the embedded data) or a drifted batch."""
+    from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
+
+    p = _params(params)
+    sample = p.data.sample
+    settings = GeneratorSettings(
+        rows=rows or sample.rows,
+        seed=sample.seed if seed is None else seed,
+        defect_rate=sample.defect_rate,
+        drift=sample.drift if drift is None else drift,
+    )
+    target = output or Path(p.data.input)
+    write_csv(generate_raw(settings), target)
+    typer.echo(f"wrote {target} ({settings.rows:,} customers, drift {settings.drift})")
+
+
+@app.command()
+@user_errors
+def ingest(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Stage ingest: copy or download `data.input` to `paths.raw`."""
+    from mlops_template.data import ingest as stage
+
+    p = _params(params)
+    typer.echo(f"ingested {p.data.input} -> {stage.run(p)}")
+
+
+@app.command()
+@user_errors
+def validate(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Stage validate: the data gate on the raw file; fails with a report of every failure."""
+    from mlops_template import validate as stage
+
+    p = _params(params)
+    report = stage.run(p)
+    summary = report.to_markdown(p.validate_.summary_examples)
+    if not report.passed:
+        typer.echo(summary, err=True)
+        _fail(f"the data gate failed; full report: {p.paths.validation_dir / 'raw.json'}")
+    typer.echo(summary)
+
+
+@app.command()
+@user_errors
+def prepare(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Stage prepare: clean the raw data and check it against the clean schema."""
+    from mlops_template import prepare as stage
+
+    report = stage.run(_params(params))
+    cleaning = report.details["cleaning"]
+    typer.echo(f"prepared {cleaning['rows_out']:,} rows from {cleaning['rows_in']:,}: {cleaning}")
+
+
+@app.command()
+@user_errors
+def split(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Stage split: train and test files."""
+    from mlops_template import split as stage
+
+    n_train, n_test = stage.run(_params(params))
+    typer.echo(f"split: {n_train:,} train rows, {n_test:,} test rows")
+
+
+@app.command()
+@user_errors
+def train(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Stage train: fit the model pipeline and save it with its model card."""
+    from mlops_template import train as stage
+
+    card = stage.run(_params(params))
+    typer.echo(f"trained {card.model_type} on {card.train_rows:,} rows (data md5 {card.data_md5})")
+
+
+@app.command()
+@user_errors
+def evaluate(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Stage evaluate: metrics, plots, per-segment metrics and the model-quality gate."""
+    from mlops_template import evaluate as stage
+
+    gate = stage.run(_params(params))
+    if not gate.passed:
+        _fail(gate.message())
+    typer.echo(gate.message())
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

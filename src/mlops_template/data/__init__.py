@@ -1,0 +1,1 @@
+"""Getting data in: the sample generator, the raw-file reader and ingest."""

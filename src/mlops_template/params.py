@@ -1,0 +1,137 @@
+"""params.yaml as typed settings.
+
+Every stage reads its settings from here, so a typo in params.yaml fails at start-up
+with the key's name instead of deep inside a stage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_PARAMS = Path("params.yaml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SampleParams(_Section):
+    rows: int = Field(gt=0)
+    seed: int
+    defect_rate: float = Field(ge=0, le=0.2)
+    drift: float = Field(ge=0)
+
+
+class DataParams(_Section):
+    input: str
+    sample: SampleParams
+
+
+class PathParams(_Section):
+    raw: Path
+    validation_dir: Path
+    prepared: Path
+    train: Path
+    test: Path
+    model_dir: Path
+    metrics: Path
+    segment_metrics: Path
+    quality_gate: Path
+    plots_dir: Path
+
+
+class ValidateParams(_Section):
+    max_out_of_range_fraction: float = Field(ge=0, le=1)
+    summary_examples: int = Field(ge=0)
+
+
+class PrepareParams(_Section):
+    drop_duplicates: bool
+
+
+class SplitParams(_Section):
+    method: Literal["stratified", "time"]
+    time_column: str
+    test_size: float = Field(gt=0, lt=1)
+    seed: int
+
+
+class HistGradientBoostingParams(_Section):
+    learning_rate: float = Field(gt=0)
+    max_iter: int = Field(gt=0)
+    max_leaf_nodes: int = Field(gt=1)
+    min_samples_leaf: int = Field(gt=0)
+    l2_regularization: float = Field(ge=0)
+
+
+class LogisticRegressionParams(_Section):
+    C: float = Field(gt=0)
+    max_iter: int = Field(gt=0)
+
+
+class RandomForestParams(_Section):
+    n_estimators: int = Field(gt=0)
+    max_depth: int | None = Field(default=None, gt=0)
+    min_samples_leaf: int = Field(gt=0)
+
+
+class TrainParams(_Section):
+    model: Literal["hist_gradient_boosting", "logistic_regression", "random_forest"]
+    seed: int
+    hist_gradient_boosting: HistGradientBoostingParams
+    logistic_regression: LogisticRegressionParams
+    random_forest: RandomForestParams
+
+    def estimator_params(self) -> dict[str, object]:
+        """Hyper-parameters of the chosen model type only."""
+        section: _Section = getattr(self, self.model)
+        return section.model_dump()
+
+
+class EvaluateParams(_Section):
+    decision_threshold: float = Field(gt=0, lt=1)
+    segment_column: str
+    calibration_bins: int = Field(ge=2)
+    min_metrics: dict[str, float]
+
+
+class Params(_Section):
+    model_config = ConfigDict(extra="allow", frozen=True)  # later issues add sections
+
+    data: DataParams
+    paths: PathParams
+    validate_: ValidateParams = Field(alias="validate")
+    prepare: PrepareParams
+    split: SplitParams
+    train: TrainParams
+    evaluate: EvaluateParams
+
+
+class ParamsError(ValueError):
+    """params.yaml is missing, unreadable or does not match the expected settings."""
+
+
+def load_params(path: Path = DEFAULT_PARAMS) -> Params:
+    """Read and check params.yaml; errors name the file and the key."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ParamsError(
+            f"{path}: not found; run from the repository root or pass --params"
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of sections at the top level")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ParamsError(f"{path}: {problems}") from exc
