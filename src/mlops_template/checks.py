@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.extensions as extensions
 import pandera.pandas as pa
+from pandera import extensions
 
 TRUE_SPELLINGS = frozenset({"yes", "y", "true", "t", "1", "1.0"})
 FALSE_SPELLINGS = frozenset({"no", "n", "false", "f", "0", "0.0"})
@@ -50,31 +50,23 @@ def _distinct(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniques)
 
 
-def map_distinct(
-    series: pd.Series, func: Callable[[str], object], dtype: str
-) -> pd.Series:
+def map_distinct(series: pd.Series, func: Callable[[str], object], dtype: str) -> pd.Series:
     """Apply `func` to each distinct non-missing value once and spread the results back.
 
     Missing values stay missing. This is what keeps the checks and the cleaning fast.
     """
     codes, uniques = _distinct(series)
     mapped = pd.array([func(str(u)) for u in uniques], dtype=dtype)
-    return pd.Series(
-        mapped.take(codes, allow_fill=True), index=series.index, name=series.name
-    )
+    return pd.Series(mapped.take(codes, allow_fill=True), index=series.index, name=series.name)
 
 
 def _missing_or_valid(series: pd.Series, is_valid: Callable[[str], bool]) -> pd.Series:
     codes, uniques = _distinct(series)
     lookup = np.append(
-        np.fromiter(
-            (is_valid(str(u)) for u in uniques), dtype=bool, count=len(uniques)
-        ),
+        np.fromiter((is_valid(str(u)) for u in uniques), dtype=bool, count=len(uniques)),
         True,
     )
-    return pd.Series(
-        lookup[codes], index=series.index
-    )  # code -1 (missing) picks the final True
+    return pd.Series(lookup[codes], index=series.index)  # code -1 (missing) picks the final True
 
 
 @extensions.register_check_method(statistics=["enabled"], supported_types=pd.Series)
@@ -92,12 +84,8 @@ def category_of(series: pd.Series, *, allowed: list[str]) -> pd.Series:
     return _missing_or_valid(series, lambda value: normalize_category(value) in known)
 
 
-@extensions.register_check_method(
-    statistics=["min_value", "max_value"], supported_types=pd.Series
-)
-def plausible_range(
-    series: pd.Series, *, min_value: float, max_value: float
-) -> pd.Series:
+@extensions.register_check_method(statistics=["min_value", "max_value"], supported_types=pd.Series)
+def plausible_range(series: pd.Series, *, min_value: float, max_value: float) -> pd.Series:
     """The value lies in [min_value, max_value]; outside it is dirt that prepare repairs.
 
     validate tolerates this check failing on a small share of rows
@@ -137,16 +125,12 @@ def raw_category(allowed: list[str]) -> Any:
 
 def raw_yes_no(nullable: bool = True, metadata: dict[str, str] | None = None) -> Any:
     """A raw yes/no in any common spelling: yes/Y/true/1, no/n/false/0."""
-    return pa.Field(
-        nullable=nullable, boolean_spelling=True, ignore_na=False, metadata=metadata
-    )
+    return pa.Field(nullable=nullable, boolean_spelling=True, ignore_na=False, metadata=metadata)
 
 
 def number(bounds: tuple[float, float]) -> Any:
     """A clean number: inside `bounds` or missing (the model imputes it)."""
-    return pa.Field(
-        nullable=True, in_range={"min_value": bounds[0], "max_value": bounds[1]}
-    )
+    return pa.Field(nullable=True, in_range={"min_value": bounds[0], "max_value": bounds[1]})
 
 
 def category(allowed: list[str]) -> Any:

@@ -81,7 +81,9 @@ def plot_data(y_true: np.ndarray, proba: np.ndarray, threshold: float, bins: int
     }
 
 
-def segment_metrics(frame: pd.DataFrame, y_true: np.ndarray, proba: np.ndarray, column: str, threshold: float) -> dict[str, Any]:
+def segment_metrics(
+    frame: pd.DataFrame, y_true: np.ndarray, proba: np.ndarray, column: str, threshold: float
+) -> dict[str, Any]:
     """The same metrics within each value of one categorical column (params: evaluate.segment_column)."""
     if column not in frame.columns:
         raise ValueError(f"evaluate.segment_column {column!r} is not a column of the test data")
@@ -117,7 +119,9 @@ class QualityGate:
     def message(self) -> str:
         failed = [c for c in self.checks if not c.passed]
         if not failed:
-            return "model-quality gate passed: " + ", ".join(f"{c.metric} {c.value:.4f} ≥ {c.minimum}" for c in self.checks)
+            return "model-quality gate passed: " + ", ".join(
+                f"{c.metric} {c.value:.4f} ≥ {c.minimum}" for c in self.checks
+            )
         return "model-quality gate failed: " + "; ".join(
             f"{c.metric} is {c.value:.4f}, below the minimum {c.minimum} (evaluate.min_metrics in params.yaml)"
             for c in failed
@@ -145,7 +149,10 @@ def run(params: Params) -> QualityGate:
     metrics = classification_metrics(y_true, proba, settings.decision_threshold)
     metrics |= {"test_rows": len(test), "test_positive_rate": _r(y_true.mean())}
     write_json(paths.metrics, metrics)
-    write_json(paths.segment_metrics, segment_metrics(test, y_true, proba, settings.segment_column, settings.decision_threshold))
+    write_json(
+        paths.segment_metrics,
+        segment_metrics(test, y_true, proba, settings.segment_column, settings.decision_threshold),
+    )
     for name, rows in plot_data(y_true, proba, settings.decision_threshold, settings.calibration_bins).items():
         write_json(paths.plots_dir / f"{name}.json", rows)
     gate = quality_gate(metrics, settings.min_metrics)

@@ -47,9 +47,7 @@ class Contract:
         return tuple(c for c in self.columns if c.role == role)
 
     def features(self, kind: Kind | None = None) -> tuple[Column, ...]:
-        return tuple(
-            c for c in self.columns if c.is_feature and (kind is None or c.kind == kind)
-        )
+        return tuple(c for c in self.columns if c.is_feature and (kind is None or c.kind == kind))
 
     @property
     def target(self) -> Column:
@@ -105,9 +103,7 @@ def contract() -> Contract:
         role: Role = (raw.metadata or {}).get("role", "feature")
         kind = _kind(raw)
         if role == "feature" and kind is None:
-            raise TypeError(
-                f"schema.py: feature column {name!r} has no kind; see the module docstring"
-            )
+            raise TypeError(f"schema.py: feature column {name!r} has no kind; see the module docstring")
         allowed = _statistic(clean, "isin", "allowed_values") or ()
         columns.append(
             Column(

@@ -120,9 +120,7 @@ def load_params(path: Path = DEFAULT_PARAMS) -> Params:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ParamsError(
-            f"{path}: not found; run from the repository root or pass --params"
-        ) from exc
+        raise ParamsError(f"{path}: not found; run from the repository root or pass --params") from exc
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
@@ -130,8 +128,5 @@ def load_params(path: Path = DEFAULT_PARAMS) -> Params:
     try:
         return Params.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ParamsError(f"{path}: {problems}") from exc

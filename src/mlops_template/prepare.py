@@ -60,9 +60,7 @@ def prepare(raw: pd.DataFrame, *, drop_duplicates: bool) -> tuple[pd.DataFrame, 
     spec = contract()
     clean = clean_features(raw)
     set_missing = {
-        c.name: int((clean[c.name].isna() & raw[c.name].notna()).sum())
-        for c in spec.features()
-        if c.name in raw
+        c.name: int((clean[c.name].isna() & raw[c.name].notna()).sum()) for c in spec.features() if c.name in raw
     }
     target = spec.target.name
     clean[target] = clean[target].astype(bool)
@@ -110,8 +108,6 @@ def run(params: Params) -> GateReport:
     report = replace(report, details={"cleaning": asdict(summary)})
     report.write(paths.validation_dir, "prepared")
     if not report.passed:
-        raise PreparedDataError(
-            f"the cleaned data breaks the clean schema; see {paths.validation_dir / 'prepared.md'}"
-        )
+        raise PreparedDataError(f"the cleaned data breaks the clean schema; see {paths.validation_dir / 'prepared.md'}")
     write_parquet(paths.prepared, clean)
     return report

@@ -18,10 +18,9 @@ How to write a column:
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Category, DateTime, Series
+from pandera.typing import Category, DateTime, Series  # type: ignore[attr-defined]
 
 from mlops_template.checks import (
     category,
@@ -73,12 +72,10 @@ class RawCustomers(pa.DataFrameModel):
 
     class Config:
         strict = True  # an unexpected column is an error, not silently ignored
-        coerce = (
-            True  # numbers and dates arrive as text; a value that does not parse fails
-        )
+        coerce = True  # numbers and dates arrive as text; a value that does not parse fails
 
     @pa.check("signup_date", name="signup_date_not_in_future")
-    def signup_date_not_in_future(cls, dates: Series[DateTime]) -> Series[bool]:
+    def signup_date_not_in_future(cls, dates: Series[DateTime]) -> Series[bool]:  # noqa: N805 (Pandera passes the class)
         return (dates >= EARLIEST_SIGNUP) & (dates <= pd.Timestamp.now())
 
 
@@ -102,9 +99,7 @@ class CleanCustomers(RawCustomers):
     has_partner: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     paperless_billing: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     auto_renew: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    notes: Series[Category] = pa.Field(
-        nullable=True, required=False, metadata=role("text")
-    )  # dropped
+    notes: Series[Category] = pa.Field(nullable=True, required=False, metadata=role("text"))  # dropped
     churned: Series[bool] = pa.Field(nullable=False, metadata=role("target"))
 
     class Config:

@@ -20,9 +20,7 @@ def split(clean: pd.DataFrame, params: SplitParams) -> tuple[pd.DataFrame, pd.Da
         ordered = clean.sort_values([params.time_column], kind="stable")
         cut = round(len(ordered) * (1 - params.test_size))
         return ordered.iloc[:cut].reset_index(drop=True), ordered.iloc[cut:].reset_index(drop=True)
-    train, test = train_test_split(
-        clean, test_size=params.test_size, random_state=params.seed, stratify=clean[target]
-    )
+    train, test = train_test_split(clean, test_size=params.test_size, random_state=params.seed, stratify=clean[target])
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 

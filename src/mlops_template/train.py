@@ -21,11 +21,11 @@ def build_model(params: TrainParams) -> Pipeline:
     hyper = params.estimator_params()
     estimator: ClassifierMixin
     if params.model == "hist_gradient_boosting":
-        estimator = HistGradientBoostingClassifier(**hyper, random_state=params.seed)  # type: ignore[arg-type]
+        estimator = HistGradientBoostingClassifier(**hyper, random_state=params.seed)
     elif params.model == "random_forest":
-        estimator = RandomForestClassifier(**hyper, random_state=params.seed, n_jobs=1)  # type: ignore[arg-type]
+        estimator = RandomForestClassifier(**hyper, random_state=params.seed, n_jobs=1)
     else:
-        estimator = LogisticRegression(**hyper, random_state=params.seed)  # type: ignore[arg-type]
+        estimator = LogisticRegression(**hyper, random_state=params.seed)
     scale = params.model == "logistic_regression"
     return Pipeline([("preprocess", build_preprocessor(scale_numbers=scale)), ("model", estimator)])
 

@@ -98,10 +98,18 @@ class GateReport:
             f"{self.rows:,} rows × {self.columns} columns checked from `{self.source}`.",
             "",
         ]
-        for title, findings in (("Failures", self.errors), ("Repairable (prepare sets these missing)", self.repairable)):
+        for title, findings in (
+            ("Failures", self.errors),
+            ("Repairable (prepare sets these missing)", self.repairable),
+        ):
             if not findings:
                 continue
-            lines += [f"**{title}**", "", "| column | problem | rows | share | examples (line: value) |", "|---|---|---:|---:|---|"]
+            lines += [
+                f"**{title}**",
+                "",
+                "| column | problem | rows | share | examples (line: value) |",
+                "|---|---|---:|---:|---|",
+            ]
             for f in findings:
                 shown = ", ".join(_example(r) for r in f.rows[:examples])
                 lines.append(f"| {f.column or '—'} | {f.problem} | {f.count:,} | {f.share:.2%} | {shown} |")
@@ -222,7 +230,9 @@ def _not_already_reported(failures: pd.DataFrame, parse_failures: pd.DataFrame) 
         return failures
     reported = set(zip(parse_failures["column"], parse_failures["index"], strict=True))
     keys = zip(failures["column"], failures["index"], strict=True)
-    duplicate = [(c, i) in reported and str(chk) == "not_nullable" for (c, i), chk in zip(keys, failures["check"], strict=True)]
+    duplicate = [
+        (c, i) in reported and str(chk) == "not_nullable" for (c, i), chk in zip(keys, failures["check"], strict=True)
+    ]
     return failures[~pd.Series(duplicate, index=failures.index, dtype=bool)]
 
 
@@ -246,7 +256,10 @@ def _findings(failures: pd.DataFrame, n_rows: int, tolerance: float, csv_lines: 
         problem = _PROBLEMS.get(name, f"breaks the rule `{name}`").format(arg=_readable(arg))
         if name in REPAIRABLE_CHECKS and severity == "error":
             problem += f" in {share:.2%} of rows (tolerated up to {tolerance:.2%})"
-        rows = [_failing_row(index, value, csv_lines) for index, value in zip(group["index"], group["failure_case"], strict=True)]
+        rows = [
+            _failing_row(index, value, csv_lines)
+            for index, value in zip(group["index"], group["failure_case"], strict=True)
+        ]
         findings.append(
             Finding(
                 column=None if pd.isna(column) else str(column),

@@ -77,9 +77,7 @@ def generate_clean(settings: GeneratorSettings) -> pd.DataFrame:
     region = _pick(rng, n, [0.30, 0.25, 0.25, 0.20])
     monthly_contract = contract == CONTRACTS.index("month_to_month")
 
-    tenure = np.clip(
-        rng.gamma(2.0, np.array([6.0, 15.0, 24.0])[contract]), 0, 119
-    ).round()
+    tenure = np.clip(rng.gamma(2.0, np.array([6.0, 15.0, 24.0])[contract]), 0, 119).round()
     age = np.clip(rng.normal(44, 14, n), 18, 90).round()
     devices = np.clip(rng.poisson(1.5, n) + 1, 1, 12).astype(float)
     plan_price = np.array([25.0, 55.0, 95.0])[plan]
@@ -114,9 +112,7 @@ def generate_clean(settings: GeneratorSettings) -> pd.DataFrame:
         + 0.2 * (age < 30)
         + np.array([0.0, 0.15, -0.1, 0.25])[region]
     )
-    churned = rng.random(n) < _sigmoid(
-        logit + _intercept_for_rate(logit, TARGET_CHURN_RATE)
-    )
+    churned = rng.random(n) < _sigmoid(logit + _intercept_for_rate(logit, TARGET_CHURN_RATE))
 
     ids = pd.Series(rng.permutation(n) + 100_000).astype(str)
     return pd.DataFrame(
@@ -138,9 +134,7 @@ def generate_clean(settings: GeneratorSettings) -> pd.DataFrame:
             "has_partner": has_partner,
             "paperless_billing": paperless,
             "auto_renew": auto_renew,
-            "notes": pd.Categorical.from_codes(
-                _pick(rng, n, [4, 1, 1, 1, 1, 1, 1]), NOTES
-            ),
+            "notes": pd.Categorical.from_codes(_pick(rng, n, [4, 1, 1, 1, 1, 1, 1]), NOTES),
             "churned": churned,
         }
     )
@@ -153,9 +147,7 @@ def _spelled_booleans(values: np.ndarray, rng: np.random.Generator) -> pd.Catego
     return pd.Categorical.from_codes(codes, TRUE_SPELLINGS + FALSE_SPELLINGS)
 
 
-def _misspelled(
-    values: pd.Categorical, rng: np.random.Generator, rate: float
-) -> pd.Categorical:
+def _misspelled(values: pd.Categorical, rng: np.random.Generator, rate: float) -> pd.Categorical:
     """Upper case, padded title case, spaces or hyphens instead of underscores."""
     canonical = list(values.categories)
     variants = [
@@ -171,9 +163,7 @@ def _misspelled(
     labels = pd.Index([v for group in variants for v in group])
     unique_labels = labels.unique()
     code_of_variant = unique_labels.get_indexer(labels)
-    styles = np.where(
-        rng.random(len(values)) < rate, rng.integers(1, 5, len(values)), 0
-    )
+    styles = np.where(rng.random(len(values)) < rate, rng.integers(1, 5, len(values)), 0)
     variant = np.where(values.codes < 0, -1, values.codes * 5 + styles)
     codes = np.where(variant < 0, -1, code_of_variant[variant])
     return pd.Categorical.from_codes(codes, unique_labels)
@@ -188,7 +178,7 @@ def add_defects(clean: pd.DataFrame, settings: GeneratorSettings) -> pd.DataFram
     for column in BOOLEAN_COLUMNS:
         df[column] = _spelled_booleans(df[column].to_numpy(), rng)
     for column in CATEGORY_COLUMNS:
-        df[column] = _misspelled(df[column].array, rng, rate)  # type: ignore[arg-type]
+        df[column] = _misspelled(df[column].array, rng, rate)
     for column in (
         "age",
         "total_charges",

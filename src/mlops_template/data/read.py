@@ -29,27 +29,19 @@ class DataFileError(ValueError):
     """A file that cannot be read as a table; the message says what is wrong and what to do."""
 
 
-def read_raw_table(
-    path: Path, column_types: Mapping[str, pa.DataType] | None = None
-) -> pd.DataFrame:
+def read_raw_table(path: Path, column_types: Mapping[str, pa.DataType] | None = None) -> pd.DataFrame:
     """The file as a DataFrame; CSV columns typed by `column_types` where every value parses."""
     if not path.exists():
-        raise DataFileError(
-            f"{path}: file not found; check `data.input` in params.yaml"
-        )
+        raise DataFileError(f"{path}: file not found; check `data.input` in params.yaml")
     if path.is_dir():
         raise DataFileError(f"{path}: is a directory, expected a CSV or Parquet file")
     if path.stat().st_size == 0:
-        raise DataFileError(
-            f"{path}: the file is empty (0 bytes); expected a header line and rows"
-        )
+        raise DataFileError(f"{path}: the file is empty (0 bytes); expected a header line and rows")
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path)
     if suffix not in CSV_SUFFIXES:
-        raise DataFileError(
-            f"{path}: unsupported file type {suffix!r}; use .csv or .parquet"
-        )
+        raise DataFileError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
     return _read_csv(path, column_types or {})
 
 
@@ -71,13 +63,9 @@ def _header(path: Path) -> list[str]:
     try:
         line = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataFileError(
-            f"{path}: line 1 (the header) is not valid UTF-8; re-save the file as UTF-8"
-        ) from exc
+        raise DataFileError(f"{path}: line 1 (the header) is not valid UTF-8; re-save the file as UTF-8") from exc
     if not line.strip():
-        raise DataFileError(
-            f"{path}: the first line is blank; expected a header line with the column names"
-        )
+        raise DataFileError(f"{path}: the first line is blank; expected a header line with the column names")
     names = next(csv.reader([line]))
     names = [name.strip() for name in names]
     if len(names) == 1:
@@ -89,22 +77,16 @@ def _header(path: Path) -> list[str]:
                 )
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise DataFileError(
-            f"{path}: the header repeats column(s) {', '.join(duplicates)}"
-        )
+        raise DataFileError(f"{path}: the header repeats column(s) {', '.join(duplicates)}")
     if any(not name for name in names):
-        raise DataFileError(
-            f"{path}: the header has an empty column name (position {names.index('') + 1})"
-        )
+        raise DataFileError(f"{path}: the header has an empty column name (position {names.index('') + 1})")
     return names
 
 
 def _read_csv(path: Path, column_types: Mapping[str, pa.DataType]) -> pd.DataFrame:
     names = _header(path)
     text_types = dict.fromkeys(names, pa.string())
-    typed = text_types | {
-        name: kind for name, kind in column_types.items() if name in text_types
-    }
+    typed = text_types | {name: kind for name, kind in column_types.items() if name in text_types}
     try:
         table, bad_rows = _parse_csv(path, typed, use_threads=True)
     except _UnparsedValueError:
@@ -113,11 +95,7 @@ def _read_csv(path: Path, column_types: Mapping[str, pa.DataType]) -> pd.DataFra
         # Only a single-threaded read knows line numbers; pay for it on the error path only.
         _, bad_rows = _parse_csv(path, text_types, use_threads=False)
         listed = "; ".join(bad_rows[:_MAX_LISTED])
-        more = (
-            f" (and {len(bad_rows) - _MAX_LISTED} more)"
-            if len(bad_rows) > _MAX_LISTED
-            else ""
-        )
+        more = f" (and {len(bad_rows) - _MAX_LISTED} more)" if len(bad_rows) > _MAX_LISTED else ""
         raise DataFileError(
             f"{path}: {len(bad_rows)} row(s) do not have {len(names)} fields, "
             f"so the file is truncated or has unquoted delimiters: {listed}{more}"
@@ -131,24 +109,18 @@ class _UnparsedValueError(Exception):
     """A value did not parse as its column's type; the gate will say which and where."""
 
 
-def _parse_csv(
-    path: Path, types: dict[str, pa.DataType], *, use_threads: bool
-) -> tuple[pa.Table, list[str]]:
+def _parse_csv(path: Path, types: dict[str, pa.DataType], *, use_threads: bool) -> tuple[pa.Table, list[str]]:
     bad_rows: list[str] = []
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
         where = f"line {row.number}" if row.number is not None else "a line"
-        bad_rows.append(
-            f"{where} has {row.actual_columns} fields, expected {row.expected_columns}: {row.text[:80]!r}"
-        )
+        bad_rows.append(f"{where} has {row.actual_columns} fields, expected {row.expected_columns}: {row.text[:80]!r}")
         return "skip"
 
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(
-                column_names=list(types), skip_rows=1, use_threads=use_threads
-            ),
+            read_options=pacsv.ReadOptions(column_names=list(types), skip_rows=1, use_threads=use_threads),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row),
             convert_options=pacsv.ConvertOptions(
                 column_types=types,
@@ -158,9 +130,7 @@ def _parse_csv(
         )
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
-            raise DataFileError(
-                f"{path}: {_first_invalid_utf8(path)}; re-save the file as UTF-8"
-            ) from exc
+            raise DataFileError(f"{path}: {_first_invalid_utf8(path)}; re-save the file as UTF-8") from exc
         if "conversion error" in str(exc):
             raise _UnparsedValueError(str(exc)) from exc
         raise DataFileError(f"{path}: not readable as CSV ({exc})") from exc
