@@ -42,6 +42,8 @@ class PathParams(_Section):
     segment_metrics: Path
     quality_gate: Path
     plots_dir: Path
+    inference_log_dir: Path
+    drift_dir: Path
 
 
 class ValidateParams(_Section):
