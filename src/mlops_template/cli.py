@@ -35,10 +35,11 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from mlops_template.data.read import DataFileError
         from mlops_template.prepare import PreparedDataError
+        from mlops_template.serving.registry import RegistrationError
 
         try:
             return func(*args, **kwargs)
-        except (ParamsError, DataFileError, PreparedDataError, FileNotFoundError, ValueError) as exc:
+        except (ParamsError, DataFileError, PreparedDataError, RegistrationError, FileNotFoundError, ValueError) as exc:
             _fail(str(exc))
 
     return wrapper  # type: ignore[return-value]
@@ -139,6 +140,17 @@ def evaluate(params: ParamsOption = DEFAULT_PARAMS) -> None:
     if not gate.passed:
         _fail(gate.message())
     typer.echo(gate.message())
+
+
+@app.command()
+@user_errors
+def register(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Save the trained model (paths.model_dir) into the BentoML model store, with its lineage."""
+    from mlops_template.serving.registry import register as stage
+
+    registered = stage(_params(params))
+    verb = "registered" if registered.created else "already registered"
+    typer.echo(f"{verb} {registered.tag} {registered.labels}")
 
 
 def main() -> None:  # pragma: no cover

@@ -1,0 +1,143 @@
+"""The BentoML service: what `bentoml serve`, `make serve` and the container run.
+
+Endpoints (all POST, JSON unless said otherwise):
+- /predict        one record            -> probability, label, threshold, model_version
+- /predict_batch  {"records": [...]}    -> column-wise answers, in the order sent
+- /predict_file   a CSV or Parquet body -> the same, for batch scoring of an export
+- /livez /readyz /metrics               -> BentoML's probes and Prometheus metrics
+
+Settings come from params.yaml `serve` (`MLOPS_PARAMS` names another file). They are read
+when BentoML imports this module, because its decorator takes the traffic limits and the
+model tag at class definition; nothing else happens at import. The model comes from the
+BentoML model store (`mlops register`), with the decision threshold it was registered with.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import bentoml
+import numpy as np
+from pydantic import BaseModel, Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from threadpoolctl import threadpool_limits
+
+from mlops_template.inference_log import InferenceLog, now
+from mlops_template.params import load_params
+from mlops_template.serving.batch_file import BatchFileError, read_upload, records_from_upload
+from mlops_template.serving.coalesce import Coalescer
+from mlops_template.serving.log_buffer import LogBuffer
+from mlops_template.serving.predictor import Predictor
+from mlops_template.serving.registry import THRESHOLD_KEY
+from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_frame
+
+logger = logging.getLogger(__name__)
+
+PARAMS = load_params(Path(os.environ.get("MLOPS_PARAMS", "params.yaml")))
+SETTINGS = PARAMS.serve
+Record = record_model()
+# The base image is a build argument (`bentoml build --arg base_image=...`, see `make bento`):
+# python:3.11-slim on GitHub, a local stand-in where Docker Hub is out of reach.
+BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
+
+files = Starlette()
+
+
+@bentoml.service(
+    image=bentoml.images.Image(base_image=BASE_IMAGE, python_version="3.11", lock_python_packages=False),
+    workers=SETTINGS.workers,
+    traffic={"timeout": SETTINGS.timeout_seconds, "max_concurrency": SETTINGS.max_concurrency},
+    envs=[{"name": "BENTOML_DO_NOT_TRACK", "value": "true"}],
+)
+@bentoml.asgi_app(files, path="/")
+class PredictionService:
+    model_ref = bentoml.models.BentoModel(f"{SETTINGS.model_name}:latest")
+
+    def __init__(self) -> None:
+        # One OpenMP thread per worker process: the workers already fill the cores, and
+        # scikit-learn's default (one thread per core in every worker) made single-row
+        # latency jump from ~25 ms to 60-1500 ms under load (benchmarks/serving.py).
+        threadpool_limits(1)
+        stored = self.model_ref
+        self.predictor = Predictor.from_directory(
+            Path(stored.path),
+            threshold=float(stored.info.metadata[THRESHOLD_KEY]),
+            version=str(stored.tag),
+        )
+        settings = SETTINGS.inference_log
+        self.log = (
+            LogBuffer(
+                InferenceLog(PARAMS.paths.inference_log_dir),
+                flush_seconds=settings.flush_seconds,
+                max_buffered_rows=settings.max_buffered_rows,
+            )
+            if settings.enabled
+            else None
+        )
+        self.coalescer: Coalescer[BaseModel, float] = Coalescer(self._score, SETTINGS.coalesce_rows)
+        logger.info("serving %s (threshold %s)", self.predictor.version, self.predictor.threshold)
+
+    def _score(self, records: list[BaseModel]) -> np.ndarray:
+        """Runs in the model thread: one frame, one model call, one log entry for all records."""
+        frame = records_to_frame(records)
+        probability = self.predictor.predict(frame)
+        if self.log is not None:
+            self.log.add(frame, probability, self.predictor.labels(probability), self.predictor.version, now())
+        return probability
+
+    async def score(self, records: list[BaseModel]) -> BatchPrediction:
+        probability = np.asarray(await self.coalescer.submit(records), dtype=float)
+        return BatchPrediction(
+            probability=probability.tolist(),
+            label=self.predictor.labels(probability).tolist(),
+            threshold=self.predictor.threshold,
+            model_version=self.predictor.version,
+            rows=len(probability),
+        )
+
+    @bentoml.api
+    async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
+        """Score one record."""
+        (probability,) = await self.coalescer.submit([record])
+        return Prediction(
+            probability=float(probability),
+            label=bool(probability >= self.predictor.threshold),
+            threshold=self.predictor.threshold,
+            model_version=self.predictor.version,
+        )
+
+    @bentoml.api
+    async def predict_batch(
+        self,
+        records: Annotated[list[Record], Field(min_length=1, max_length=SETTINGS.max_batch_rows)],  # type: ignore[valid-type]
+    ) -> BatchPrediction:
+        """Score a list of records; answers come back column-wise in the same order."""
+        return await self.score(records)
+
+    @bentoml.on_shutdown
+    def close(self) -> None:
+        self.coalescer.close()
+        if self.log is not None:
+            self.log.close()
+
+
+async def predict_file(request: Request) -> JSONResponse:
+    """Score a CSV or Parquet export sent as the request body (batch scoring)."""
+    service: PredictionService = bentoml.get_current_service()
+    try:
+        body = await request.body()
+        frame = read_upload(body, request.headers.get("content-type", ""))
+        records = records_from_upload(frame, SETTINGS.max_batch_rows)
+    except BatchFileError as exc:
+        return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
+    result = await service.score(records)
+    return JSONResponse(result.model_dump())
+
+
+files.add_route("/predict_file", predict_file, methods=["POST"])
+
