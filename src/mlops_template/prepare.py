@@ -17,7 +17,7 @@ from mlops_template.checks import map_distinct, normalize_category, parse_boolea
 from mlops_template.features import Column, contract
 from mlops_template.files import write_parquet
 from mlops_template.params import Params
-from mlops_template.schema import CleanCustomers, RawCustomers
+from mlops_template.schema import CleanRecords, RawRecords
 from mlops_template.validate import GateReport, load_table, run_gate
 
 
@@ -26,6 +26,7 @@ def _clean_column(column: Column, values: pd.Series) -> pd.Series:
         return map_distinct(values, parse_boolean, "boolean")
     if column.kind == "category":
         canonical = map_distinct(values, normalize_category, "string")
+        canonical = canonical.where(canonical.isin(column.categories))  # unknown → missing
         return pd.Series(
             pd.Categorical(canonical, categories=list(column.categories)), index=values.index, name=values.name
         )
@@ -39,10 +40,21 @@ def _clean_column(column: Column, values: pd.Series) -> pd.Series:
     return values.astype("string[pyarrow]")
 
 
-def clean_features(raw: pd.DataFrame) -> pd.DataFrame:
+def clean_features(raw: pd.DataFrame, *, complete: bool = False) -> pd.DataFrame:
     """Canonical booleans and categories, numbers outside their range set missing,
-    free text dropped. Columns absent from `raw` (the target, at serving) are skipped."""
-    columns = {c.name: _clean_column(c, raw[c.name]) for c in contract().columns if c.role != "text" and c.name in raw}
+    free text dropped. Columns absent from `raw` are skipped (the target, at serving),
+    or, with `complete`, added as all-missing features of the right type, so that a
+    request may leave out any optional feature."""
+    spec = contract()
+    columns = {}
+    for column in spec.columns:
+        if column.role == "text":
+            continue
+        if column.name in raw:
+            columns[column.name] = _clean_column(column, raw[column.name])
+        elif complete and column.is_feature:
+            missing = pd.Series([None] * len(raw), index=raw.index, dtype=object, name=column.name)
+            columns[column.name] = _clean_column(column, missing)
     return pd.DataFrame(columns, index=raw.index)
 
 
@@ -93,10 +105,10 @@ def run(params: Params) -> GateReport:
     """Stage `prepare`: gate the raw data again (types), clean it, check the clean schema,
     and only then replace the prepared file."""
     paths = params.paths
-    raw = load_table(paths.raw, RawCustomers.to_schema())
+    raw = load_table(paths.raw, RawRecords.to_schema())
     raw_report = run_gate(
         raw,
-        RawCustomers.to_schema(),
+        RawRecords.to_schema(),
         dataset="raw",
         source=str(paths.raw),
         tolerance=params.validate_.max_out_of_range_fraction,
@@ -104,7 +116,7 @@ def run(params: Params) -> GateReport:
     if not raw_report.passed:
         raise PreparedDataError(f"{paths.raw} does not pass the raw gate; run `mlops validate` for the report")
     clean, summary = prepare(raw, drop_duplicates=params.prepare.drop_duplicates)
-    report = run_gate(clean, CleanCustomers.to_schema(), dataset="prepared", source=str(paths.prepared))
+    report = run_gate(clean, CleanRecords.to_schema(), dataset="prepared", source=str(paths.prepared))
     report = replace(report, details={"cleaning": asdict(summary)})
     report.write(paths.validation_dir, "prepared")
     if not report.passed:
