@@ -8,7 +8,8 @@ whose body names the field and the rule:
 - a number must be a number inside the contract's range (`in_range` of the clean schema);
   NaN and infinity are refused;
 - a yes/no must be a JSON boolean or a spelling the gate accepts (`checks.parse_boolean`);
-- a date must be a date; a column the clean schema does not allow to be missing is required;
+- a date must be a date pandas can hold (years 1677 to 2262);
+- a column the clean schema does not allow to be missing is required;
 - a field the contract does not know is an error (the raw schema is strict).
 
 What the pipeline repairs is repaired the same way here, by the training code itself
@@ -31,6 +32,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from mlops_template.checks import FALSE_SPELLINGS, TRUE_SPELLINGS, parse_boolean
 from mlops_template.features import Column, contract
 
+# The dates pandas can hold (clean_features makes them datetime64[ns]); outside, cleaning would fail.
+EARLIEST_DATE = (pd.Timestamp.min + pd.Timedelta(days=1)).date()
+LATEST_DATE = pd.Timestamp.max.date()
 MAX_TEXT_LENGTH = 1_000
 MAX_CATEGORY_LENGTH = 100
 _YES_NO_HELP = f"true/false or one of {', '.join(sorted(TRUE_SPELLINGS | FALSE_SPELLINGS))} (any case)"
@@ -79,7 +83,10 @@ def _field(column: Column) -> tuple[Any, Any]:
         kind = bool | str | None if optional else bool | str
         return Annotated[kind, BeforeValidator(_yes_no)], Field(default, description=f"Yes/no: {_YES_NO_HELP}.")
     if column.kind == "date":
-        return date | None if optional else date, Field(default, description="A date, YYYY-MM-DD.")
+        return (
+            date | None if optional else date,
+            Field(default, ge=EARLIEST_DATE, le=LATEST_DATE, description="A date, YYYY-MM-DD."),
+        )
     # An id or free-text column: accepted because exports carry it, never a model input.
     limit = MAX_TEXT_LENGTH if column.role == "text" else MAX_CATEGORY_LENGTH
     return str | None, Field(None, max_length=limit, description=f"Not used by the model ({column.role}).")

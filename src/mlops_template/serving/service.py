@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
 from mlops_template.inference_log import InferenceLog, now
@@ -46,6 +48,30 @@ Record = record_model()
 BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
 
 files = Starlette()
+
+
+class JsonOnly:
+    """The JSON endpoints take `application/json` and nothing else: a 415 names what to send.
+
+    BentoML would also parse form and multipart bodies there (and, for a form field that
+    is a URL, download it); a malformed multipart body then ended in a 500.
+    """
+
+    def __init__(self, app: ASGIApp, paths: Collection[str]) -> None:
+        self.app = app
+        self.paths = frozenset(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self.paths:
+            content_type = dict(scope["headers"]).get(b"content-type", b"application/json")
+            media_type = content_type.split(b";", 1)[0].strip().lower()
+            if media_type not in (b"application/json", b""):
+                sent = media_type.decode(errors="replace")
+                error = f"unsupported content type {sent!r}: send application/json"
+                response = JSONResponse({"error": error}, status_code=415)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 @bentoml.service(
@@ -140,4 +166,4 @@ async def predict_file(request: Request) -> JSONResponse:
 
 
 files.add_route("/predict_file", predict_file, methods=["POST"])
-
+PredictionService.add_asgi_middleware(JsonOnly, paths=[api.route for api in PredictionService.apis.values()])
