@@ -65,7 +65,7 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> 
     params_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
     params = load_params(params_file)
     for stage in (ingest, validate, prepare, split, train, evaluate):
-        stage.run(params)  # type: ignore[attr-defined]
+        stage.run(params)
     home = folder / "bentoml"
     model = TrainedModel(folder, params_file, params, home, tag="")
     result = subprocess.run(

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from mlops_template.data.read import CSV_SUFFIXES, PARQUET_SUFFIXES, DataFileError, read_raw_table
 from mlops_template.features import contract
-from mlops_template.serving.request import record_model
+from mlops_template.serving.request import record_model, records_adapter
 
 PARQUET_MAGIC = b"PAR1"
 MAX_LISTED_ERRORS = 50
@@ -66,7 +66,7 @@ def read_upload(body: bytes, content_type: str) -> pd.DataFrame:
 def _as_python(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts with None for every missing value (NaN is not a missing number to pydantic)."""
     objects = frame.astype(object)
-    return objects.where(frame.notna(), None).to_dict("records")  # type: ignore[no-any-return]
+    return objects.where(frame.notna(), None).to_dict("records")
 
 
 def records_from_upload(frame: pd.DataFrame, max_rows: int) -> list[BaseModel]:
@@ -84,9 +84,8 @@ def records_from_upload(frame: pd.DataFrame, max_rows: int) -> list[BaseModel]:
     missing = [name for name, info in fields.items() if info.is_required() and name not in frame.columns]
     if missing:
         raise BatchFileError(f"required column(s) missing: {', '.join(missing)}")
-    adapter: TypeAdapter[list[BaseModel]] = TypeAdapter(list[record_model()])  # type: ignore[misc]
     try:
-        return adapter.validate_python(_as_python(frame))
+        return records_adapter().validate_python(_as_python(frame))
     except ValidationError as exc:
         details = []
         for error in exc.errors(include_url=False, include_context=False)[:MAX_LISTED_ERRORS]:

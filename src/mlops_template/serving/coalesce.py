@@ -64,7 +64,8 @@ class Coalescer(Generic[Item, Result]):
 
     def _take(self) -> list[_Request[Item, Result]]:
         """The oldest requests whose items fit in `max_items` (at least one, however large)."""
-        taken, size = [], 0
+        taken: list[_Request[Item, Result]] = []
+        size = 0
         while self._queue and (not taken or size + len(self._queue[0].items) <= self.max_items):
             request = self._queue.pop(0)
             taken.append(request)

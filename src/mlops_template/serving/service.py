@@ -108,13 +108,13 @@ class PredictionService:
         self.coalescer: Coalescer[BaseModel, float] = Coalescer(self._score, SETTINGS.coalesce_rows)
         logger.info("serving %s (threshold %s)", self.predictor.version, self.predictor.threshold)
 
-    def _score(self, records: list[BaseModel]) -> np.ndarray:
+    def _score(self, records: list[BaseModel]) -> list[float]:
         """Runs in the model thread: one frame, one model call, one log entry for all records."""
         frame = records_to_frame(records)
         probability = self.predictor.predict(frame)
         if self.log is not None:
             self.log.add(frame, probability, self.predictor.labels(probability), self.predictor.version, now())
-        return probability
+        return probability.tolist()
 
     async def score(self, records: list[BaseModel]) -> BatchPrediction:
         probability = np.asarray(await self.coalescer.submit(records), dtype=float)
@@ -166,4 +166,7 @@ async def predict_file(request: Request) -> JSONResponse:
 
 
 files.add_route("/predict_file", predict_file, methods=["POST"])
-PredictionService.add_asgi_middleware(JsonOnly, paths=[api.route for api in PredictionService.apis.values()])
+PredictionService.add_asgi_middleware(  # type: ignore[attr-defined]
+    JsonOnly,
+    paths=[api.route for api in PredictionService.apis.values()],  # type: ignore[attr-defined]
+)
