@@ -158,5 +158,21 @@ def register(params: ParamsOption = DEFAULT_PARAMS) -> None:
     typer.echo(f"{verb} {registered.tag} {registered.labels}")
 
 
+@app.command()
+@user_errors
+def smoke(
+    url: Annotated[str, typer.Option(help="The service's base URL.")] = "http://127.0.0.1:3000",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for /readyz (a fresh service is starting).")] = 60,
+    expect_version: Annotated[str | None, typer.Option(help="Fail unless this model version answers.")] = None,
+) -> None:
+    """Smoke-test a running service: probes, one valid and one invalid request."""
+    from mlops_template.serving.smoke import smoke as run_smoke
+
+    result = run_smoke(url, wait_seconds=wait, expect_version=expect_version)
+    typer.echo(result.message(), err=not result.passed)
+    if not result.passed:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:  # pragma: no cover
     sys.exit(app())

@@ -15,7 +15,9 @@ from tests.integration.conftest import TrainedModel, tool
 
 def stored(model: TrainedModel) -> dict[str, object]:
     name, version = model.tag.split(":")
-    info: dict[str, object] = yaml.safe_load((model.bentoml_home / "models" / name / version / "model.yaml").read_text())
+    info: dict[str, object] = yaml.safe_load(
+        (model.bentoml_home / "models" / name / version / "model.yaml").read_text()
+    )
     return info
 
 

@@ -27,8 +27,9 @@ from mlops_template.inference_log import read_log
 from mlops_template.prepare import prepare
 from mlops_template.schema import RawRecords
 from mlops_template.serving.request import EARLIEST_DATE, LATEST_DATE, record_model
+from mlops_template.serving.smoke import smoke
 from mlops_template.validate import run_gate
-from tests.integration.conftest import Served
+from tests.integration.conftest import Served, free_port
 
 TIMEOUT = httpx.Timeout(60.0)
 
@@ -279,3 +280,15 @@ def test_every_prediction_reaches_the_inference_log(
     assert {c.name for c in contract().features()} <= set(log.columns)
     assert last["probability"].between(0, 1).all()
     assert (last["label"] == (last["probability"] >= served.model.params.evaluate.decision_threshold)).all()
+
+
+def test_the_smoke_test_passes_on_the_service_and_fails_loudly_without_one(served: Served) -> None:
+    result = smoke(served.url, wait_seconds=30, expect_version=served.model.tag)
+    assert result.passed, result.message()
+    assert len(result.checks) == 4
+    wrong_version = smoke(served.url, wait_seconds=5, expect_version="churn:other")
+    assert not wrong_version.passed
+    assert "expected churn:other" in wrong_version.message()
+    nothing = smoke(f"http://127.0.0.1:{free_port()}", wait_seconds=1)
+    assert not nothing.passed
+    assert "/readyz unreachable" in nothing.message()
