@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench clean ci-lint ci-local
+.PHONY: help install run test test-fast lint format sample bench clean pull report report-check post-report ci-lint ci-local
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -33,6 +33,19 @@ install: $(BIN)/.installed ## Install the locked environment (Python 3.11, uv)
 
 run: install ## Run the whole pipeline (dvc repro) on the configured data: the embedded sample by default
 	dvc repro
+
+pull: install ## Pull data and cached outputs from the DVC remote (DVC_REMOTE_URL, else the configured default)
+	$(if $(DVC_REMOTE_URL),dvc remote add --local --force --default ci "$(DVC_REMOTE_URL)")
+	dvc pull --allow-missing
+
+report: install ## The PR report in reports/pr/: DVC's diff against REPORT_BASE (default main), plots, verdict
+	mlops report
+
+report-check: install ## Fail when the report's verdict fails (gate failed, pipeline stopped, model worse)
+	mlops report-check
+
+post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR comment (cml, else gh); stdlib only, installs nothing
+	PYTHONPATH=src python3 -m mlops_template.report.post
 
 test: install lint ## Lint, type-check and run the test suite
 	pytest

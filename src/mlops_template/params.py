@@ -44,6 +44,7 @@ class PathParams(_Section):
     plots_dir: Path
     inference_log_dir: Path
     drift_dir: Path
+    report_dir: Path
 
 
 class ValidateParams(_Section):
@@ -101,6 +102,12 @@ class EvaluateParams(_Section):
     min_metrics: dict[str, float]
 
 
+class ReportParams(_Section):
+    tolerance: float = Field(ge=0)
+    must_not_regress: list[str]
+    gate_examples: int = Field(ge=0)
+
+
 class Params(_Section):
     model_config = ConfigDict(extra="allow", frozen=True)  # later issues add sections
 
@@ -111,6 +118,7 @@ class Params(_Section):
     split: SplitParams
     train: TrainParams
     evaluate: EvaluateParams
+    report: ReportParams
 
 
 class ParamsError(ValueError):

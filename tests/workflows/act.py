@@ -49,7 +49,7 @@ FAKE_TOKEN = "ghs_fake_token_for_act"  # noqa: S105 - not a secret: the stand-in
 RUNNER_LABELS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04")
 _USES = re.compile(r"^\s*-?\s*uses:\s*([A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@([^\s#]+)", re.MULTILINE)
 _JOB_END = re.compile(
-    r"^\[(?P<workflow>[^\]]+?)/(?P<job>[^\]/]+)\]\s+🏁\s+Job (?P<status>succeeded|failed)", re.MULTILINE
+    r"^\[(?P<workflow>[^\]]+?)/(?P<job>[^\]/]+?)\s*\]\s+🏁\s+Job (?P<status>succeeded|failed)", re.MULTILINE
 )
 
 
