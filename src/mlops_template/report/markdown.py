@@ -111,12 +111,12 @@ def _header(c: ReportContent) -> list[str]:
 def _metrics(c: ReportContent) -> list[str]:
     lines = [f"### Metrics: `{c.base}` → this PR", ""]
     if not c.metrics_fresh:
-        lines += [
-            "No metrics for this PR: the pipeline stopped before `evaluate` "
-            f"({', '.join(f'`{s}`' for s in c.stale_stages) or 'see the job log'} did not finish).",
-            "",
-        ]
-        return lines
+        if c.data_gate is not None and not c.data_gate.get("passed"):
+            why = "the data gate stopped the pipeline before training (see *Data gate*)"
+        else:
+            stages = ", ".join(f"`{s}`" for s in c.stale_stages) or "see the job log"
+            why = f"the pipeline stopped before `evaluate` ({stages} did not finish)"
+        return [*lines, f"No model was trained on this PR: {why}.", ""]
     judged = [m for m in c.metrics if m.change != "info"]
     described = {m.name: m for m in c.metrics if m.change == "info"}
     rows = [
@@ -128,7 +128,7 @@ def _metrics(c: ReportContent) -> list[str]:
     rate = described.get("test_positive_rate")
     if test and test.new is not None:
         share = f", {rate.new:.1%} churn" if rate and rate.new is not None else ""
-        lines += [f"Test split: {test.new:,.0f} rows{share}. "]
+        lines += [f"Test split: {test.new:,.0f} rows{share}."]
     lines += [
         f"↑ higher is better, ↓ lower is better; a move within ±{c.tolerance} counts as unchanged "
         "(`report.tolerance` in params.yaml).",
@@ -258,7 +258,11 @@ def _lineage(c: ReportContent) -> list[str]:
         f"- Compared with: `{c.base}` = `{c.base_sha}`",
         f"- Data: `{c.data_path}`, md5 `{c.data_md5 or 'unknown'}` (DVC's hash, from dvc.lock)",
     ]
-    if card:
+    if card and not c.metrics_fresh:
+        items.append(
+            f"- Model: not retrained on this PR (the workspace still holds `{card.get('model_type')}` from before)"
+        )
+    elif card:
         items.append(
             f"- Model: `{card.get('model_type')}` trained on {card.get('train_rows', 0):,} rows "
             f"({card.get('train_positive_rate', 0):.1%} churn), scikit-learn {card.get('sklearn_version')}"

@@ -69,6 +69,7 @@ def load(directory: Path | None = None) -> dict[str, Any]:
 
 def save(state: dict[str, Any], directory: Path | None = None) -> None:
     path = (directory or state_dir()) / "state.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(path)
