@@ -97,7 +97,7 @@ class TrainParams(_Section):
 
 class EvaluateParams(_Section):
     decision_threshold: float = Field(gt=0, lt=1)
-    segment_column: str
+    segment_column: str | None  # None: no per-segment metrics
     calibration_bins: int = Field(ge=2)
     min_metrics: dict[str, float]
 
