@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench clean pull report report-check post-report ci-lint ci-local
+.PHONY: help install run test test-fast lint format sample bench clean pull report report-check post-report ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -89,3 +89,6 @@ ci-local: install ## Run the workflows for real with act: a pull request, then t
 	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
 	$(ACT) --comments
+
+test-workflows: install ## The act-based workflow tests (a few minutes): PR, second push, bad data, gh fallback, fork
+	pytest -m act

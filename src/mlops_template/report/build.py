@@ -142,7 +142,7 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         tolerance=settings.tolerance,
     )
 
-    base_name = base.removeprefix("origin/")
+    base_name = outputs.base.removeprefix("origin/")
     images = []
     if metrics_fresh:
         for plot in outputs.plots:
@@ -183,7 +183,7 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         "reasons": judged.reasons,
         "notes": judged.notes,
         "pull_request": asdict(pull),
-        "base": base,
+        "base": outputs.base,
         "base_sha": outputs.base_sha,
         "head_sha": outputs.head_sha,
         "metrics": [asdict(m) | {"delta": m.delta} for m in changes],

@@ -43,15 +43,18 @@ def git(cwd: Path, *args: str) -> str:
     return _run(["git", *args], cwd).strip()
 
 
-def resolve_revision(cwd: Path, revision: str) -> str:
-    """The commit of `revision`, or an error that says how to make it available."""
-    try:
-        return git(cwd, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
-    except ReportError:
-        raise ReportError(
-            f"the base revision {revision!r} is not in this clone: fetch it (`git fetch origin main`; in CI "
-            "check out with fetch-depth: 0) or pass another one (`mlops report --base REV`, env REPORT_BASE)"
-        ) from None
+def resolve_revision(cwd: Path, revision: str) -> tuple[str, str]:
+    """The revision to use and its commit; `origin/main` falls back to a local `main` (a clone with no remote)."""
+    candidates = [revision] + ([revision.removeprefix("origin/")] if revision.startswith("origin/") else [])
+    for candidate in candidates:
+        try:
+            return candidate, git(cwd, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}")
+        except ReportError:
+            continue
+    raise ReportError(
+        f"the base revision {revision!r} is not in this clone: fetch it (`git fetch origin main`; in CI "
+        "check out with fetch-depth: 0) or pass another one (`mlops report --base REV`, env REPORT_BASE)"
+    )
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def _plot(path: str, entries: list[dict[str, Any]]) -> Plot | None:
 
 def collect(base: str, cwd: Path = Path()) -> DvcOutputs:
     """Ask DVC what changed between `base` and the working tree."""
-    base_sha = resolve_revision(cwd, base)
+    base, base_sha = resolve_revision(cwd, base)
     head_sha = git(cwd, "rev-parse", "HEAD")
     commands = {
         "metrics": ("metrics", "diff", "--all", base),
