@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench clean
+.PHONY: help install run test test-fast lint format sample bench clean pull report report-check post-report ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -33,6 +33,19 @@ install: $(BIN)/.installed ## Install the locked environment (Python 3.11, uv)
 
 run: install ## Run the whole pipeline (dvc repro) on the configured data: the embedded sample by default
 	dvc repro
+
+pull: install ## Pull data and cached outputs from the DVC remote (DVC_REMOTE_URL, else the configured default)
+	$(if $(DVC_REMOTE_URL),dvc remote add --local --force --default ci "$(DVC_REMOTE_URL)")
+	dvc pull --allow-missing
+
+report: install ## The PR report in reports/pr/: DVC's diff against REPORT_BASE (default main), plots, verdict
+	mlops report
+
+report-check: install ## Fail when the report's verdict fails (gate failed, pipeline stopped, model worse)
+	mlops report-check
+
+post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR comment (cml, else gh); stdlib only, installs nothing
+	PYTHONPATH=src python3 -m mlops_template.report.post
 
 test: install lint ## Lint, type-check and run the test suite
 	pytest
@@ -53,8 +66,29 @@ sample: install ## Regenerate the embedded sample data from params.yaml data.sam
 	mlops generate-sample
 
 bench: install ## Run the benchmarks (results go into README.md by hand)
-	python benchmarks/gate_throughput.py
-	python benchmarks/pipeline_time.py
+	python -m benchmarks.gate_throughput
+	python -m benchmarks.pipeline_time
 
 clean: ## Remove pipeline outputs and caches (not the DVC cache)
 	rm -rf data/raw data/prepared data/split models metrics plots reports .pytest_cache .mypy_cache .ruff_cache
+
+# ---- Workflows, proven offline (no GitHub, no docker): see tests/workflows/ --------------
+ACT := python -m tests.workflows.act
+EVENTS := tests/workflows/events
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+
+ci-lint: install ## Lint .github offline: actionlint (+shellcheck), check-jsonschema, zizmor (regular + pedantic)
+	actionlint
+	$(if $(WORKFLOWS),check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS))
+	check-jsonschema --builtin-schema vendor.github-actions .github/actions/*/action.yml tests/workflows/stubs/*/action.yml
+	check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	zizmor --offline .github tests/workflows/stubs
+	zizmor --offline --persona pedantic .github tests/workflows/stubs
+
+ci-local: install ## Run the workflows for real with act: a pull request, then the comment it gets
+	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
+	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
+	$(ACT) --comments
+
+test-workflows: install ## The act-based workflow tests (a few minutes): PR, second push, bad data, gh fallback, fork
+	pytest -m act

@@ -44,6 +44,7 @@ class PathParams(_Section):
     plots_dir: Path
     inference_log_dir: Path
     drift_dir: Path
+    report_dir: Path
 
 
 class ValidateParams(_Section):
@@ -101,6 +102,12 @@ class EvaluateParams(_Section):
     min_metrics: dict[str, float]
 
 
+class ReportParams(_Section):
+    tolerance: float = Field(ge=0)
+    must_not_regress: list[str]
+    gate_examples: int = Field(ge=0)
+
+
 class InferenceLogParams(_Section):
     enabled: bool
     flush_seconds: float = Field(gt=0)
@@ -127,6 +134,7 @@ class Params(_Section):
     split: SplitParams
     train: TrainParams
     evaluate: EvaluateParams
+    report: ReportParams
     serve: ServeParams
 
 

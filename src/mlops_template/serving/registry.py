@@ -23,13 +23,14 @@ from typing import Any
 
 import bentoml
 
+from mlops_template.errors import UserError
 from mlops_template.model_files import CARD_FILE, MODEL_FILE
 from mlops_template.params import Params
 
 THRESHOLD_KEY = "decision_threshold"
 
 
-class RegistrationError(ValueError):
+class RegistrationError(UserError, ValueError):
     """The model cannot be registered; the message says what to run first."""
 
 
