@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from mlops_template.params import load_params
 from mlops_template.serving.predictor import Predictor
-from mlops_template.serving.registry import THRESHOLD_KEY
+from mlops_template.serving.registry import load_registered
 from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_frame
 
 SETTINGS = load_params(Path(os.environ.get("MLOPS_PARAMS", "params.yaml"))).serve
@@ -27,11 +27,9 @@ Record = record_model()
 TRAFFIC = {"timeout": SETTINGS.timeout_seconds, "max_concurrency": SETTINGS.max_concurrency}
 
 
-def _predictor(stored: bentoml.Model) -> Predictor:
+def _predictor(stored: object) -> Predictor:
     threadpool_limits(1)
-    return Predictor.from_directory(
-        Path(stored.path), threshold=float(stored.info.metadata[THRESHOLD_KEY]), version=str(stored.tag)
-    )
+    return load_registered(stored)
 
 
 @bentoml.service(workers=SETTINGS.workers, traffic=TRAFFIC)

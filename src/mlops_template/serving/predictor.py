@@ -35,7 +35,7 @@ class Predictor:
 
     def predict(self, raw: pd.DataFrame) -> np.ndarray:
         """Probability of the positive class for each raw row, cleaned as in training."""
-        clean = clean_features(raw)
+        clean = clean_features(raw, complete=True)
         # The request model already refused NaN/inf, so scikit-learn's finiteness scan is redundant.
         with sklearn.config_context(assume_finite=True):
             return self.model.predict_proba(clean[list(self.features)])[:, 1]

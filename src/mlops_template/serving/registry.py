@@ -26,6 +26,7 @@ import bentoml
 from mlops_template.errors import UserError
 from mlops_template.model_files import CARD_FILE, MODEL_FILE
 from mlops_template.params import Params
+from mlops_template.serving.predictor import Predictor
 
 THRESHOLD_KEY = "decision_threshold"
 
@@ -112,3 +113,11 @@ def register(params: Params, *, commit: str | None = None) -> Registered:
         for name in (MODEL_FILE, CARD_FILE):
             Path(stored.path_of(name)).write_bytes((model_dir / name).read_bytes())
     return Registered(tag=str(tag), created=True, labels=labels)
+
+
+def load_registered(stored: Any) -> Predictor:
+    """The Predictor of a model from the store (`bentoml.models.get(tag)` or a `BentoModel`),
+    labelling with the threshold it was registered with and naming itself by its tag."""
+    return Predictor.from_directory(
+        Path(stored.path), threshold=float(stored.info.metadata[THRESHOLD_KEY]), version=str(stored.tag)
+    )

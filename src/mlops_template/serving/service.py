@@ -34,8 +34,7 @@ from mlops_template.params import load_params
 from mlops_template.serving.batch_file import BatchFileError, read_upload, records_from_upload
 from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.log_buffer import LogBuffer
-from mlops_template.serving.predictor import Predictor
-from mlops_template.serving.registry import THRESHOLD_KEY
+from mlops_template.serving.registry import load_registered
 from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_frame
 
 logger = logging.getLogger(__name__)
@@ -89,12 +88,7 @@ class PredictionService:
         # scikit-learn's default (one thread per core in every worker) made single-row
         # latency jump from ~25 ms to 60-1500 ms under load (benchmarks/serving.py).
         threadpool_limits(1)
-        stored = self.model_ref
-        self.predictor = Predictor.from_directory(
-            Path(stored.path),
-            threshold=float(stored.info.metadata[THRESHOLD_KEY]),
-            version=str(stored.tag),
-        )
+        self.predictor = load_registered(self.model_ref)
         settings = SETTINGS.inference_log
         self.log = (
             LogBuffer(
