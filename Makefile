@@ -105,6 +105,7 @@ URL ?= http://127.0.0.1:$(PORT)
 ENV ?= staging
 IMAGE_REF ?= $(IMAGE):$(GIT_SHA)
 SMOKE_WAIT ?= 60
+PARAMS ?= params.yaml
 # BentoML builds with BuildKit, which a docker CLI runs through its buildx plugin; a CLI
 # without the plugin builds with the classic builder instead (same image, slower).
 DOCKER_BUILDKIT ?= $(shell docker buildx version >/dev/null 2>&1 && echo 1 || echo 0)
@@ -117,7 +118,7 @@ BENTO_VERSION = $$(cut -d: -f2 build/bento-tag)
 .PHONY: bento-model serve bento container push smoke test-container deploy rollback release
 
 bento-model: install ## Save the trained model (paths.model_dir) in the BentoML model store, with its lineage
-	mlops register
+	mlops register --params "$(PARAMS)"
 
 serve: bento-model ## Serve the model on 127.0.0.1:PORT (default 3000) with BentoML
 	bentoml serve $(SERVICE) --host 127.0.0.1 --port $(PORT)
@@ -142,8 +143,8 @@ push: ## Push IMAGE:GIT_SHA and IMAGE:<Bento version> (after `docker login` to I
 smoke: install ## Smoke-test the service at URL: /livez, /readyz, one valid and one invalid request
 	mlops smoke --url "$(URL)" --wait $(SMOKE_WAIT)
 
-test-container: install ## Build the image, run it as a non-root user and smoke it (needs a docker engine)
-	pytest -m container
+test-container: install ## Build the image, run it as a non-root user and smoke it (docker engine; BASE_IMAGE)
+	BASE_IMAGE="$(BASE_IMAGE)" pytest -m container
 
 deploy: install ## Deploy IMAGE_REF to ENV (deploy/overlays/ENV) with kubectl; wait for the rollout
 	mlops deploy --env "$(ENV)" --image "$(IMAGE_REF)"

@@ -214,5 +214,58 @@ def smoke(
         raise typer.Exit(code=1)
 
 
+EnvOption = Annotated[str, typer.Option("--env", help="The environment: a folder under deploy/overlays.")]
+
+
+@app.command()
+@user_errors
+def deploy(
+    env: EnvOption,
+    image: Annotated[str, typer.Option(help="The image, pinned: <registry>/<name>:<commit sha>.")],
+) -> None:
+    """Deploy an image to an environment with kubectl and wait for the rollout."""
+    from mlops_template import deploy as kube
+
+    deployed = kube.deploy(env, image)
+    typer.echo(
+        f"{env}: {deployed.workload.namespace}/{deployed.workload.name} runs {image} (before: {deployed.previous})"
+    )
+
+
+@app.command()
+@user_errors
+def rollback(
+    env: EnvOption,
+    to: Annotated[
+        str | None, typer.Option(help="The image to go back to; default: the one before the last deploy.")
+    ] = None,
+) -> None:
+    """Put an environment back on the image it ran before the last deploy."""
+    from mlops_template import deploy as kube
+
+    deployed = kube.rollback(env, to)
+    typer.echo(f"{env}: rolled back to {deployed.image} (from {deployed.previous})")
+
+
+@app.command()
+@user_errors
+def release(
+    env: EnvOption,
+    image: Annotated[str, typer.Option(help="The image, pinned: <registry>/<name>:<commit sha>.")],
+    url: Annotated[str, typer.Option(help="Where the environment's service answers, for the smoke test.")],
+    smoke_wait: Annotated[float, typer.Option(help="Seconds to wait for /readyz.")] = 60,
+) -> None:
+    """Deploy, smoke-test, and roll back to the previous image if either fails (then exit 1)."""
+    from mlops_template import deploy as kube
+
+    try:
+        done = kube.release(env, image, url, smoke_wait=smoke_wait)
+    except kube.DeployError as exc:
+        kube.announce_failure(str(exc))
+        raise
+    typer.echo(done.smoke.message())
+    typer.echo(f"{env}: released {image} (before: {done.deployed.previous})")
+
+
 def main() -> None:  # pragma: no cover
     sys.exit(app())

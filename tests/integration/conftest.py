@@ -28,6 +28,18 @@ from mlops_template.data.generate import GeneratorSettings, generate_raw, write_
 from mlops_template.params import Params, load_params
 
 SERVICE = "mlops_template.serving.service:PredictionService"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Container tests build an image (minutes): they run only when selected (`make test-container`)."""
+    if "container" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="builds and runs the service image (minutes): run it with `make test-container`")
+    for item in items:
+        if "container" in item.keywords:
+            item.add_marker(skip)
+
+
 START_TIMEOUT_S = 180
 
 
