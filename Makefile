@@ -115,7 +115,7 @@ SERVICE := mlops_template.serving.service:PredictionService
 BENTO_TAG = $$(cat build/bento-tag)
 BENTO_VERSION = $$(cut -d: -f2 build/bento-tag)
 
-.PHONY: bento-model serve bento container push smoke test-container deploy rollback release
+.PHONY: bento-model serve bento container push smoke test-container kubeconfig deploy rollback release
 
 bento-model: install ## Save the trained model (paths.model_dir) in the BentoML model store, with its lineage
 	mlops register --params "$(PARAMS)"
@@ -145,6 +145,9 @@ smoke: install ## Smoke-test the service at URL: /livez, /readyz, one valid and 
 
 test-container: install ## Build the image, run it as a non-root user and smoke it (docker engine; BASE_IMAGE)
 	BASE_IMAGE="$(BASE_IMAGE)" pytest -m container
+
+kubeconfig: install ## Connect kubectl to the cluster: EKS_CLUSTER (aws eks, after OIDC) or KUBECONFIG_DATA (base64)
+	mlops kubeconfig
 
 deploy: install ## Deploy IMAGE_REF to ENV (deploy/overlays/ENV) with kubectl; wait for the rollout
 	mlops deploy --env "$(ENV)" --image "$(IMAGE_REF)"

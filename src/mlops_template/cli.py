@@ -267,5 +267,14 @@ def release(
     typer.echo(f"{env}: released {image} (before: {done.deployed.previous})")
 
 
+@app.command()
+@user_errors
+def kubeconfig() -> None:
+    """Connect kubectl to the environment's cluster (EKS_CLUSTER via aws, or KUBECONFIG_DATA)."""
+    from mlops_template import deploy as kube
+
+    typer.echo(kube.connect_kubectl())
+
+
 def main() -> None:  # pragma: no cover
     sys.exit(app())

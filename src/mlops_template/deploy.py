@@ -14,6 +14,7 @@ from CI and against the tests' stand-in kubectl; `KUBECTL` names another binary.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -220,6 +221,31 @@ def _undo(env: str, previous: str | None) -> str:
     except DeployError as exc:
         return f"; ROLLING BACK to {previous} FAILED too: {exc}"
     return f"; ROLLED BACK to {previous}"
+
+
+def connect_kubectl() -> str:
+    """Give kubectl the environment's cluster: `EKS_CLUSTER` through the AWS CLI (after the
+    workflow's OIDC login), else `KUBECONFIG_DATA` (a base64 kubeconfig from an environment
+    secret) written to kubectl's default config, else leave kubectl's own configuration."""
+    cluster = os.environ.get("EKS_CLUSTER")
+    if cluster:
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        aws = ["aws", "eks", "update-kubeconfig", "--name", cluster, "--region", region]
+        if subprocess.run(aws, check=False, timeout=120).returncode != 0:  # noqa: S603 (fixed command)
+            raise DeployError(f"aws eks update-kubeconfig for {cluster} ({region}) failed; is the OIDC role allowed?")
+        return f"kubectl uses EKS cluster {cluster} ({region})"
+    data = os.environ.get("KUBECONFIG_DATA")
+    if data:
+        config = Path.home() / ".kube" / "config"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            text = base64.b64decode(data, validate=True)
+        except ValueError as exc:
+            raise DeployError("KUBECONFIG_DATA is not base64: store `base64 -w0 kubeconfig` in the secret") from exc
+        config.touch(mode=0o600)
+        config.write_bytes(text)
+        return f"kubectl uses the kubeconfig from KUBECONFIG_DATA ({config})"
+    return "neither EKS_CLUSTER nor KUBECONFIG_DATA is set: kubectl keeps its own configuration"
 
 
 def announce_failure(message: str) -> None:

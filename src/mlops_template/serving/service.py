@@ -80,7 +80,7 @@ class JsonOnly:
     envs=[
         {"name": "BENTOML_DO_NOT_TRACK", "value": "true"},
         # BentoML creates its home's folders at start; in /tmp, the image runs on a read-only root.
-        {"name": "BENTOML_HOME", "value": "/tmp/bentoml"},
+        {"name": "BENTOML_HOME", "value": "/tmp/bentoml"},  # noqa: S108 (the container's own, emptyDir in k8s)
     ],
 )
 @bentoml.asgi_app(files, path="/")
