@@ -85,10 +85,12 @@ ci-lint: install ## Lint .github offline: actionlint (+shellcheck), check-jsonsc
 	zizmor --offline .github tests/workflows/stubs
 	zizmor --offline --persona pedantic .github tests/workflows/stubs
 
-ci-local: install ## Run the workflows for real with act: a pull request, then the comment it gets
+ci-local: install ## Run the workflows for real with act: a pull request, the comment it gets, a deploy on merge
 	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
 	$(ACT) --comments
+	# deploy.yml on a merge, docker and kubectl stand-ins, staging = the real service, production's smoke test failing
+	pytest tests/workflows/test_deploy_workflow.py
 
 test-workflows: install ## The act-based workflow tests (a few minutes): PR, second push, bad data, gh fallback, fork
 	pytest -m act

@@ -60,6 +60,9 @@ def test_the_service_runs_unprivileged_with_probes_and_resources(repo_root: Path
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert "memory" in container["resources"]["limits"]
     assert container["image"] == deploy.PLACEHOLDER_IMAGE
+    writable = {mount["mountPath"] for mount in container["volumeMounts"]}
+    assert {"name": "BENTOML_HOME", "value": "/tmp/bentoml"} in container["env"]
+    assert "/tmp" in writable
     assert deployment["metadata"]["namespace"] == f"mlops-{env}"
 
 

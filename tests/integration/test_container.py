@@ -70,6 +70,7 @@ def container(image: str) -> Iterator[tuple[str, str]]:
     docker(
         "run", "--detach", "--name", name, "--network", "host", "--user", "1034:1034", "--read-only",
         "--tmpfs", "/tmp", "--tmpfs", "/home/bentoml/bento/src/logs:uid=1034,gid=1034", "--env", f"PORT={port}",
+        "--env", "BENTOML_HOME=/tmp/bentoml",
         image,
     )  # fmt: skip
     try:

@@ -276,6 +276,9 @@ class ActSession:
         first = [str(STANDINS / name) for name in ("gh", *(["cml"] if cml else []), *standins)]
         env["PATH"] = os.pathsep.join(first + paths)
         env["HOME"] = str(self.home)
+        # act keeps job workspaces under $XDG_CACHE_HOME/act (default ~/.cache/act); BentoML
+        # refuses to build from a path with a hidden directory in it, so not under `.cache`.
+        env["XDG_CACHE_HOME"] = str(self.home / "cache")
         env["FAKE_GITHUB_DIR"] = str(self.github_dir)
         env["ACT_ARTIFACTS_DIR"] = str(self.artifacts_dir)
         env["ACT_SRC_DIR"] = str(self.repo)

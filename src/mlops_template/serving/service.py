@@ -77,11 +77,7 @@ class JsonOnly:
     image=bentoml.images.Image(base_image=BASE_IMAGE, python_version="3.11", lock_python_packages=False),
     workers=SETTINGS.workers,
     traffic={"timeout": SETTINGS.timeout_seconds, "max_concurrency": SETTINGS.max_concurrency},
-    envs=[
-        {"name": "BENTOML_DO_NOT_TRACK", "value": "true"},
-        # BentoML creates its home's folders at start; in /tmp, the image runs on a read-only root.
-        {"name": "BENTOML_HOME", "value": "/tmp/bentoml"},  # noqa: S108 (the container's own, emptyDir in k8s)
-    ],
+    envs=[{"name": "BENTOML_DO_NOT_TRACK", "value": "true"}],
 )
 @bentoml.asgi_app(files, path="/")
 class PredictionService:
