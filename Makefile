@@ -117,7 +117,7 @@ SERVICE := mlops_template.serving.service:PredictionService
 BENTO_TAG = $$(cat build/bento-tag)
 BENTO_VERSION = $$(cut -d: -f2 build/bento-tag)
 
-.PHONY: bento-model serve bento container push smoke test-container kubeconfig deploy rollback release
+.PHONY: bento-model serve bento container push smoke test-container kubeconfig deploy rollback release bench-serving
 
 bento-model: install ## Save the trained model (paths.model_dir) in the BentoML model store, with its lineage
 	mlops register --params "$(PARAMS)"
@@ -141,6 +141,10 @@ container: bento ## Build the image IMAGE:GIT_SHA, also tagged with the Bento ve
 push: ## Push IMAGE:GIT_SHA and IMAGE:<Bento version> (after `docker login` to IMAGE's registry)
 	docker push "$(IMAGE):$(GIT_SHA)"
 	docker push "$(IMAGE):$(BENTO_VERSION)"
+
+bench-serving: install ## The service vs FastAPI vs in-process, c=1/8/32, 1 and 1,000 rows (needs `hey`; minutes)
+	python -m benchmarks.serving_profile
+	python -m benchmarks.serving
 
 smoke: install ## Smoke-test the service at URL: /livez, /readyz, one valid and one invalid request
 	mlops smoke --url "$(URL)" --wait $(SMOKE_WAIT)

@@ -1,8 +1,8 @@
 """Serving throughput, side by side in one run: the BentoML service, a minimal FastAPI app
 on the same model, and the model called in-process.
 
-    python benchmarks/serving.py                 # the README table (about 4 minutes)
-    python benchmarks/serving.py --designs       # also the design variants (sync, batching, workers, log)
+    python -m benchmarks.serving                 # the README table (about 5 minutes)
+    python -m benchmarks.serving --designs       # also the design variants (sync, batching, workers, log)
 
 Each HTTP figure is `hey` (Debian package `hey`) sending the same request for
 `--seconds` at concurrency 1, 8 and 32, single-row and 1,000-row bodies, to servers this

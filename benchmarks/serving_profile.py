@@ -45,7 +45,7 @@ def median_ms(call: Callable[[], object], budget_s: float = 2.0) -> float:
 def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[float]:
     """Milliseconds per stage for one request of `size` rows."""
     preprocess, model = predictor.model[:-1], predictor.model[-1]
-    adapter: TypeAdapter[object] = TypeAdapter(record_model() if size == 1 else list[record_model()])  # type: ignore[misc]
+    adapter: TypeAdapter[object] = TypeAdapter(record_model() if size == 1 else list[record_model()])  # type: ignore[misc,arg-type]
     text = body if size == 1 else json.dumps(json.loads(body)["records"]).encode()
     validated = adapter.validate_json(text)
     records = [validated] if size == 1 else validated

@@ -24,6 +24,7 @@ import bentoml
 import numpy as np
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -46,7 +47,9 @@ Record = record_model()
 # python:3.11-slim on GitHub, a local stand-in where Docker Hub is out of reach.
 BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
 
-files = Starlette()
+file_routes = Starlette()
+# An export row is a few hundred bytes; this bounds what one upload may hold in memory.
+MAX_FILE_BYTES = SETTINGS.max_batch_rows * 2048
 
 
 class JsonOnly:
@@ -79,7 +82,7 @@ class JsonOnly:
     traffic={"timeout": SETTINGS.timeout_seconds, "max_concurrency": SETTINGS.max_concurrency},
     envs=[{"name": "BENTOML_DO_NOT_TRACK", "value": "true"}],
 )
-@bentoml.asgi_app(files, path="/")
+@bentoml.asgi_app(file_routes, path="/")
 class PredictionService:
     model_ref = bentoml.models.BentoModel(f"{SETTINGS.model_name}:latest")
 
@@ -111,7 +114,7 @@ class PredictionService:
         return probability.tolist()
 
     async def score(self, records: list[BaseModel]) -> BatchPrediction:
-        probability = np.asarray(await self.coalescer.submit(records), dtype=float)
+        probability = np.array(await self.coalescer.submit(records))
         return BatchPrediction(
             probability=probability.tolist(),
             label=self.predictor.labels(probability).tolist(),
@@ -146,20 +149,34 @@ class PredictionService:
             self.log.close()
 
 
+async def _read_body(request: Request, limit: int) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BatchFileError(f"the file is larger than {limit:,} bytes ({SETTINGS.max_batch_rows:,} rows at most)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _records(body: bytes, content_type: str) -> list[BaseModel]:
+    return records_from_upload(read_upload(body, content_type), SETTINGS.max_batch_rows)
+
+
 async def predict_file(request: Request) -> JSONResponse:
     """Score a CSV or Parquet export sent as the request body (batch scoring)."""
     service: PredictionService = bentoml.get_current_service()
     try:
-        body = await request.body()
-        frame = read_upload(body, request.headers.get("content-type", ""))
-        records = records_from_upload(frame, SETTINGS.max_batch_rows)
+        body = await _read_body(request, MAX_FILE_BYTES)
+        # Parsing and validating thousands of rows is CPU work: off the event loop.
+        records = await run_in_threadpool(_records, body, request.headers.get("content-type", ""))
     except BatchFileError as exc:
         return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
     result = await service.score(records)
     return JSONResponse(result.model_dump())
 
 
-files.add_route("/predict_file", predict_file, methods=["POST"])
+file_routes.add_route("/predict_file", predict_file, methods=["POST"])
 PredictionService.add_asgi_middleware(  # type: ignore[attr-defined]
     JsonOnly,
     paths=[api.route for api in PredictionService.apis.values()],  # type: ignore[attr-defined]
