@@ -26,7 +26,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,10 @@ class Target:
     single: str  # path of the single-row endpoint
     batch: str
     single_as_batch: bool = False  # the single row goes as a one-record batch
+
+    @property
+    def ready(self) -> str:
+        return "/docs" if self.name.startswith("FastAPI") else "/readyz"
 
 
 @dataclass(frozen=True)
@@ -260,42 +264,60 @@ def register(bentoml_home: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each hey run")
+    parser.add_argument("--seconds", type=float, default=6.0, help="duration of each hey run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per cell and target; the median is reported")
     parser.add_argument("--designs", action="store_true", help="also measure the design variants")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
     if shutil.which("hey") is None:
         sys.exit("hey is not installed: apt-get install hey")
     os.chdir(ROOT)
-    with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp, ExitStack() as servers:
         folder = Path(tmp)
         home = folder / "bentoml"
         register(home)
         files = payloads(folder, ROOT / "data/sample/customers.csv")
-        results: dict[str, dict[str, Any]] = {}
+        results: dict[str, dict[str, Load]] = {}
         rates = in_process(files, ROOT / "models/churn", args.seconds)
         results["in-process predict"] = {f"{size}/1": Load(rate, 0, 0, "") for size, rate in rates.items()}
-        for target in targets(folder, home, args.designs):
-            port = free_port()
-            with running(target, port, "/readyz" if "FastAPI" not in target.name else "/docs") as base:
-                for size in SIZES:
-                    path = target.single if size == 1 else target.batch
-                    body = files["1-as-batch" if size == 1 and target.single_as_batch else str(size)]
-                    for concurrency in CONCURRENCY:
-                        hey(base + path, body, concurrency, 2)  # warm-up
-                        load = hey(base + path, body, concurrency, args.seconds)
-                        results.setdefault(target.name, {})[f"{size}/{concurrency}"] = load
-                        print(
-                            f"{target.name:32} rows={size:<5} c={concurrency:<3} {load.rps:9.1f} req/s "
-                            f"{load.rps * size:11.0f} rows/s  errors={load.errors} {load.detail}",
-                            flush=True,
-                        )
+        # Every server runs for the whole benchmark and each cell visits them in turn, round
+        # after round, so a busy moment of the machine weighs on all of them alike.
+        bases = {
+            target.name: (target, servers.enter_context(running(target, free_port(), target.ready)))
+            for target in targets(folder, home, args.designs)
+        }
+        for size in SIZES:
+            for concurrency in CONCURRENCY:
+                runs: dict[str, list[Load]] = {name: [] for name in bases}
+                for _ in range(args.rounds):
+                    for name, (target, base) in bases.items():
+                        path = target.single if size == 1 else target.batch
+                        body = files["1-as-batch" if size == 1 and target.single_as_batch else str(size)]
+                        hey(base + path, body, concurrency, 1)  # warm-up: connections, caches
+                        runs[name].append(hey(base + path, body, concurrency, args.seconds))
+                for name, loads in runs.items():
+                    load = median_load(loads)
+                    results.setdefault(name, {})[f"{size}/{concurrency}"] = load
+                    print(
+                        f"{name:28} rows={size:<5} c={concurrency:<3} {load.rps:9.1f} req/s "
+                        f"{load.rps * size:11.0f} rows/s  errors={load.errors} {load.detail} "
+                        f"(runs: {', '.join(f'{run.rps:.1f}' for run in loads)})",
+                        flush=True,
+                    )
         print()
         print(table(results))
         if args.json:
             args.json.write_text(
                 json.dumps({name: {k: vars(v) for k, v in loads.items()} for name, loads in results.items()}, indent=2)
             )
+
+
+def median_load(loads: list[Load]) -> Load:
+    """The median run's throughput; errors summed over all runs (any error counts)."""
+    middle = sorted(loads, key=lambda load: load.rps)[len(loads) // 2]
+    errors = sum(load.errors for load in loads)
+    detail = "; ".join(load.detail for load in loads if load.detail)
+    return Load(middle.rps, sum(load.ok for load in loads), errors, detail)
 
 
 def table(results: dict[str, dict[str, Load]]) -> str:
