@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench clean
+.PHONY: help install run test test-fast lint format sample bench bench-drift drift clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -55,6 +55,13 @@ sample: install ## Regenerate the embedded sample data from params.yaml data.sam
 bench: install ## Run the benchmarks (results go into README.md by hand)
 	python benchmarks/gate_throughput.py
 	python benchmarks/pipeline_time.py
+	python benchmarks/drift_speed.py
+
+drift: install ## Drift check: current data vs the training data -> reports/drift (exit 0 no drift, 3 drift, 4 could not check)
+	mlops drift
+
+bench-drift: install ## Time the drift statistics on 1M rows x 20 features (result goes into README.md by hand)
+	python benchmarks/drift_speed.py
 
 clean: ## Remove pipeline outputs and caches (not the DVC cache)
 	rm -rf data/raw data/prepared data/split models metrics plots reports .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -139,6 +140,45 @@ def evaluate(params: ParamsOption = DEFAULT_PARAMS) -> None:
     if not gate.passed:
         _fail(gate.message())
     typer.echo(gate.message())
+
+
+class DriftSourceChoice(StrEnum):
+    inference_log = "inference_log"
+    file = "file"
+    sample = "sample"
+
+
+@app.command()
+@user_errors
+def drift(
+    params: ParamsOption = DEFAULT_PARAMS,
+    source: Annotated[
+        DriftSourceChoice | None, typer.Option(help="Use only this source instead of the list in drift.sources.")
+    ] = None,
+    current: Annotated[
+        str | None,
+        typer.Option(help="A CSV/Parquet path, URL or DVC-tracked file to check (instead of drift.sources)."),
+    ] = None,
+    fail_on_drift: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-drift/--no-fail-on-drift",
+            envvar="MLOPS_DRIFT_FAIL_ON_DRIFT",
+            help="Exit 3 on drift (default); with --no-fail-on-drift drift exits 0 and only the report says so.",
+        ),
+    ] = True,
+) -> None:
+    """Drift check: the current batch against the training data. Exit 0 no drift, 3 drift, 4 could not check."""
+    from mlops_template.drift import check
+
+    outcome = check.run(_params(params), source=source.value if source else None, file=current)
+    color = {"drift": typer.colors.RED, "no drift": typer.colors.GREEN}.get(outcome.status, typer.colors.YELLOW)
+    typer.secho(outcome.summary, fg=color, err=outcome.status == "could not check")
+    typer.echo(f"report: {outcome.markdown_path} (machine-readable: {outcome.json_path})")
+    code = outcome.exit_code
+    if outcome.status == "drift" and not fail_on_drift:
+        code = check.EXIT_NO_DRIFT
+    raise typer.Exit(code=code)
 
 
 def main() -> None:  # pragma: no cover
