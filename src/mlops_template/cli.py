@@ -86,12 +86,17 @@ def ingest(params: ParamsOption = DEFAULT_PARAMS) -> None:
 
 @app.command()
 @user_errors
-def validate(params: ParamsOption = DEFAULT_PARAMS) -> None:
+def validate(
+    params: ParamsOption = DEFAULT_PARAMS,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="Gate this file instead of paths.raw (reports still written).")
+    ] = None,
+) -> None:
     """Stage validate: the data gate on the raw file; fails with a report of every failure."""
     from mlops_template import validate as stage
 
     p = _params(params)
-    report = stage.run(p)
+    report = stage.run(p, input_file)
     summary = report.to_markdown(p.validate_.summary_examples)
     if not report.passed:
         typer.echo(summary, err=True)

@@ -26,6 +26,7 @@ def _clean_column(column: Column, values: pd.Series) -> pd.Series:
         return map_distinct(values, parse_boolean, "boolean")
     if column.kind == "category":
         canonical = map_distinct(values, normalize_category, "string")
+        canonical = canonical.where(canonical.isin(column.categories))  # unknown → missing
         return pd.Series(
             pd.Categorical(canonical, categories=list(column.categories)), index=values.index, name=values.name
         )
@@ -39,10 +40,21 @@ def _clean_column(column: Column, values: pd.Series) -> pd.Series:
     return values.astype("string[pyarrow]")
 
 
-def clean_features(raw: pd.DataFrame) -> pd.DataFrame:
+def clean_features(raw: pd.DataFrame, *, complete: bool = False) -> pd.DataFrame:
     """Canonical booleans and categories, numbers outside their range set missing,
-    free text dropped. Columns absent from `raw` (the target, at serving) are skipped."""
-    columns = {c.name: _clean_column(c, raw[c.name]) for c in contract().columns if c.role != "text" and c.name in raw}
+    free text dropped. Columns absent from `raw` are skipped (the target, at serving),
+    or, with `complete`, added as all-missing features of the right type, so that a
+    request may leave out any optional feature."""
+    spec = contract()
+    columns = {}
+    for column in spec.columns:
+        if column.role == "text":
+            continue
+        if column.name in raw:
+            columns[column.name] = _clean_column(column, raw[column.name])
+        elif complete and column.is_feature:
+            missing = pd.Series([None] * len(raw), index=raw.index, dtype=object, name=column.name)
+            columns[column.name] = _clean_column(column, missing)
     return pd.DataFrame(columns, index=raw.index)
 
 

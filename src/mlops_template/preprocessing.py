@@ -27,7 +27,7 @@ def date_parts(frame: pd.DataFrame) -> np.ndarray:
     parts = []
     for name in frame.columns:
         dates = pd.to_datetime(frame[name])
-        parts += [dates.dt.month.to_numpy(dtype=float), dates.dt.dayofweek.to_numpy(dtype=float)]
+        parts += [dates.dt.month.to_numpy(dtype=float), dates.dt.day_of_week.to_numpy(dtype=float)]
     return np.column_stack(parts)
 
 

@@ -32,7 +32,7 @@ _PROBLEMS = {
     "not_nullable": "missing value where one is required",
     "coerce_dtype": "value does not convert to {arg}",
     "parses_as_number": "not a number",
-    "parses_as_date": "not a date (expected YYYY-MM-DD)",
+    "parses_as_date": "not a valid date (expected YYYY-MM-DD, years 1678 to 2261)",
     "dtype": "wrong type, expected {arg}",
     "category_of": "unknown category (allowed: {arg})",
     "isin": "value not allowed (allowed: {arg})",
@@ -201,6 +201,8 @@ def _parse_text_columns(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.D
             check = "parses_as_number"
         else:
             parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+            representable = parsed.between(pd.Timestamp.min, pd.Timestamp.max)  # year 2999 cannot be stored
+            parsed = parsed.where(representable).astype(dtype)
             check = "parses_as_date"
         bad = parsed.isna() & text.notna() & (text != "")
         frame[name] = parsed
@@ -290,9 +292,9 @@ class GateFailedError(RuntimeError):
     """The data broke the contract; the message is the human summary."""
 
 
-def run(params: Params) -> GateReport:
-    """Stage `validate`: gate the raw file and write the report, pass or fail."""
-    path, schema = params.paths.raw, RawCustomers.to_schema()
+def run(params: Params, path: Path | None = None) -> GateReport:
+    """Stage `validate`: gate the raw file (or `path`) and write the report, pass or fail."""
+    path, schema = path or params.paths.raw, RawCustomers.to_schema()
     try:
         frame = load_table(path, schema)
     except DataFileError as error:

@@ -1,0 +1,93 @@
+"""The `mlops` command: user errors are one clear message and exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from mlops_template.cli import app
+from mlops_template.data.generate import write_csv
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def params_file(tmp_path: Path, repo_root: Path) -> Path:
+    """params.yaml with every output path moved under tmp_path."""
+    data = yaml.safe_load((repo_root / "params.yaml").read_text())
+    data["paths"] = {name: str(tmp_path / "out" / value) for name, value in data["paths"].items()}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def broken_files(tmp_path: Path, raw: pd.DataFrame) -> dict[str, tuple[Path, str]]:
+    """A corpus of broken inputs and a word the message must contain."""
+    corpus: dict[str, tuple[Path, str]] = {}
+
+    def add(name: str, content: bytes, expected: str) -> None:
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(content)
+        corpus[name] = (path, expected)
+
+    good = tmp_path / "good.csv"
+    write_csv(raw, good)
+    text = good.read_text()
+    header, first, *_ = text.splitlines()
+    add("empty", b"", "empty")
+    add("header_only", (header + "\n").encode(), "no rows")
+    add("semicolons", text.replace(",", ";").encode(), "semicolon")
+    add("latin1", text.replace("happy with service", "café").encode("latin-1"), "UTF-8")
+    add("truncated", (header + "\n" + first + "\n" + first[: len(first) // 2] + "\n").encode(), "fields")
+    add("missing_column", text.replace("contract,", "contrakt,", 1).encode(), "contract")
+    bad_age = raw.astype(object).copy()
+    bad_age.loc[0, "age"] = "forty"
+    write_csv(bad_age, tmp_path / "bad_age.csv")
+    corpus["text_in_number"] = (tmp_path / "bad_age.csv", "age")
+    unknown = raw.astype(object).copy()
+    unknown.loc[0, "plan"] = "platinum"
+    write_csv(unknown, tmp_path / "unknown.csv")
+    corpus["unknown_category"] = (tmp_path / "unknown.csv", "plan")
+    return corpus
+
+
+def test_validate_passes_the_sample_and_writes_both_reports(params_file: Path, raw_csv: Path) -> None:
+    result = runner.invoke(app, ["validate", "--params", str(params_file), "--input", str(raw_csv)])
+    assert result.exit_code == 0, result.output
+    assert "✅ passed" in result.output
+    report_dir = params_file.parent / "out" / "reports" / "validation"
+    assert json.loads((report_dir / "raw.json").read_text())["passed"] is True
+    assert (report_dir / "raw.md").exists()
+
+
+def test_every_broken_file_fails_with_a_message_not_a_traceback(
+    tmp_path: Path, params_file: Path, raw_sample: pd.DataFrame
+) -> None:
+    for name, (path, expected) in broken_files(tmp_path, raw_sample.head(300)).items():
+        result = runner.invoke(app, ["validate", "--params", str(params_file), "--input", str(path)])
+        assert result.exit_code == 1, (name, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), name
+        assert "Traceback" not in result.output, name
+        assert "error:" in result.output, name
+        assert expected in result.output, (name, result.output)
+        report = json.loads((params_file.parent / "out" / "reports" / "validation" / "raw.json").read_text())
+        assert report["passed"] is False, name
+
+
+def test_a_bad_params_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "params.yaml"
+    bad.write_text("data: {}\n")
+    result = runner.invoke(app, ["validate", "--params", str(bad)])
+    assert result.exit_code == 1
+    assert "data.input" in result.output
+
+
+def test_evaluate_without_a_model_says_what_to_run(params_file: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "--params", str(params_file)])
+    assert result.exit_code == 1
+    assert "dvc repro" in result.output
