@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench bench-drift drift clean
+.PHONY: help install run test test-fast lint format sample bench bench-drift drift clean ci-lint ci-local
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -65,3 +65,21 @@ bench-drift: install ## Time the drift statistics on 1M rows x 20 features (resu
 
 clean: ## Remove pipeline outputs and caches (not the DVC cache)
 	rm -rf data/raw data/prepared data/split models metrics plots reports .pytest_cache .mypy_cache .ruff_cache
+
+# ---- Workflows, proven offline (no GitHub, no docker): see tests/workflows/ --------------
+ACT := python -m tests.workflows.act
+EVENTS := tests/workflows/events
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+
+ci-lint: install ## Lint .github offline: actionlint (+shellcheck), check-jsonschema, zizmor (regular + pedantic)
+	actionlint
+	$(if $(WORKFLOWS),check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS))
+	check-jsonschema --builtin-schema vendor.github-actions .github/actions/*/action.yml tests/workflows/stubs/*/action.yml
+	check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	zizmor --offline .github tests/workflows/stubs
+	zizmor --offline --persona pedantic .github tests/workflows/stubs
+
+ci-local: install ## Run the workflows for real with act: a pull request, then the comment it gets
+	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
+	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
+	$(ACT) --comments
