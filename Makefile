@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench bench-drift drift clean ci-lint ci-local
+.PHONY: help install run test test-fast lint format sample bench bench-drift drift drift-issue drift-retrain keepalive clean ci-lint ci-local
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -60,6 +60,15 @@ bench: install ## Run the benchmarks (results go into README.md by hand)
 drift: install ## Drift check: current data vs the training data -> reports/drift (exit 0 no drift, 3 drift, 4 could not check)
 	mlops drift
 
+drift-issue: install ## Publish reports/drift/drift.json on GitHub (gh): open or update the ONE drift issue; nothing on no drift
+	mlops drift-issue
+
+drift-retrain: install ## Retrain on the training data + the labelled current batch; push drift/retrain and open its PR (gh)
+	mlops drift-retrain
+
+keepalive: install ## Keep the scheduled drift workflow enabled: re-enable it via the API once main is quiet (no commits)
+	mlops keepalive
+
 bench-drift: install ## Time the drift statistics on 1M rows x 20 features (result goes into README.md by hand)
 	python benchmarks/drift_speed.py
 
@@ -82,4 +91,7 @@ ci-lint: install ## Lint .github offline: actionlint (+shellcheck), check-jsonsc
 ci-local: install ## Run the workflows for real with act: a pull request, then the comment it gets
 	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
+	$(ACT) --comments
+	$(ACT) --fresh schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
+	$(ACT) schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) --comments

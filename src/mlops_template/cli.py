@@ -186,5 +186,95 @@ def drift(
     raise typer.Exit(code=code)
 
 
+class RetrainChoice(StrEnum):
+    params = "params"
+    yes = "yes"
+    no = "no"
+
+
+@app.command("drift-issue")
+@user_errors
+def drift_issue(
+    params: ParamsOption = DEFAULT_PARAMS,
+    report: Annotated[
+        Path | None, typer.Option(help="drift.json to publish; default: paths.drift_dir/drift.json.")
+    ] = None,
+    run_url: Annotated[
+        str | None, typer.Option(envvar="DRIFT_RUN_URL", help="Link to the workflow run (its artifact has the plots).")
+    ] = None,
+    retrain: Annotated[
+        str,
+        typer.Option(
+            envvar="DRIFT_RETRAIN", help="yes/no: retrain on drift; params (or empty): drift.retrain.enabled."
+        ),
+    ] = "params",
+) -> None:
+    """Publish a drift result on GitHub (gh): on drift open or update the ONE labelled issue; else post nothing."""
+    from mlops_template.drift import check
+    from mlops_template.drift.github import GitHubError, publish_result
+    from mlops_template.drift.sources import CannotCheckError
+
+    p = _params(params)
+    if retrain not in {"", *RetrainChoice}:
+        _fail(f"--retrain must be one of params, yes, no (got {retrain!r})")
+    try:
+        document = check.read_result(report or p.paths.drift_dir / "drift.json")
+        published = publish_result(p, document, run_url or None, retrain)
+    except (CannotCheckError, GitHubError) as exc:
+        _fail(str(exc))
+    typer.echo(published.describe())
+
+
+@app.command("drift-retrain")
+@user_errors
+def drift_retrain(
+    params: ParamsOption = DEFAULT_PARAMS,
+    base: Annotated[str, typer.Option(help="Branch the pull request targets.")] = "main",
+    push: Annotated[bool, typer.Option(help="Push the branch and open the pull request (gh).")] = True,
+    run_url: Annotated[str | None, typer.Option(envvar="DRIFT_RUN_URL", help="Link to the drift check's run.")] = None,
+) -> None:
+    """Retrain on the training data + the labelled current batch; commit on drift.retrain.branch and open its PR."""
+    from mlops_template.drift import check
+    from mlops_template.drift.github import GitHubError, open_retrain_pull_request
+    from mlops_template.drift.retrain import RetrainError, pull_request_body, retrain
+    from mlops_template.drift.sources import CannotCheckError
+    from mlops_template.inference_log import now
+
+    p = _params(params)
+    branch = p.drift.retrain.branch
+    try:
+        result = retrain(p, now(), branch=branch, base=base, push=push)
+        typer.echo(f"committed {result.commit[:12]} on {branch}: {result.rows_added:,} rows added from {result.source}")
+        if push:
+            summary = None
+            if (p.paths.drift_dir / "drift.json").exists():
+                summary = str(check.read_result(p.paths.drift_dir / "drift.json").get("summary"))
+            title = f"Retrain after data drift ({result.rows_added:,} new rows)"
+            body = pull_request_body(result, summary, run_url)
+            typer.echo(open_retrain_pull_request(p, branch, base, title, body))
+    except (RetrainError, GitHubError, CannotCheckError) as exc:
+        _fail(str(exc))
+
+
+@app.command()
+@user_errors
+def keepalive(
+    params: ParamsOption = DEFAULT_PARAMS,
+    after_days: Annotated[
+        float | None,
+        typer.Option(envvar="MLOPS_KEEPALIVE_AFTER_DAYS", help="Default: drift.keepalive_after_days."),
+    ] = None,
+    workflow: Annotated[str | None, typer.Option(help="Workflow file; default: the running workflow's.")] = None,
+) -> None:
+    """Keep the scheduled workflow enabled: re-enable it through the API once main is quiet (no commits)."""
+    from mlops_template.drift.github import GitHubError, keep_alive
+
+    p = _params(params)
+    try:
+        typer.echo(keep_alive(p.drift.keepalive_after_days if after_days is None else after_days, workflow))
+    except GitHubError as exc:
+        _fail(str(exc))
+
+
 def main() -> None:  # pragma: no cover
     sys.exit(app())

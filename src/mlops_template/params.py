@@ -129,7 +129,7 @@ class DriftIssueParams(_Section):
 
 class DriftRetrainParams(_Section):
     enabled: bool
-    branch_prefix: str = Field(min_length=1)
+    branch: str = Field(min_length=1)
 
 
 class DriftParams(_Section):

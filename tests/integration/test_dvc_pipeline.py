@@ -71,7 +71,11 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> tup
         if source.is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, repo / name)
-    for committed_output in ("metrics", "plots", "reports"):  # uncached outputs: remove them too, for a run from scratch
+    for committed_output in (
+        "metrics",
+        "plots",
+        "reports",
+    ):  # uncached outputs: remove them too, for a run from scratch
         shutil.rmtree(repo / committed_output)
     run(repo, "git", "init", "-q", "-b", "main")
     run(repo, "git", "add", "-A")

@@ -22,7 +22,13 @@ from mlops_template.drift import report
 from mlops_template.drift.columns import PREDICTION, FeatureSpec, contract_specs
 from mlops_template.drift.compare import Comparison, ReferenceProfile, compare
 from mlops_template.drift.scores import load_scores, performance
-from mlops_template.drift.sources import CannotCheckError, CurrentBatch, SourceKind, load_current, load_reference
+from mlops_template.drift.sources import (
+    CannotCheckError,
+    CurrentBatch,
+    SourceKind,
+    load_current,
+    load_reference,
+)
 from mlops_template.features import contract
 from mlops_template.params import Params
 from mlops_template.prepare import clean_features
