@@ -63,7 +63,7 @@ drift: install ## Drift check: current data vs the training data -> reports/drif
 drift-issue: install ## Publish reports/drift/drift.json on GitHub (gh): open or update the ONE drift issue; nothing on no drift
 	mlops drift-issue
 
-drift-retrain: install ## Retrain on the training data + the labelled current batch; push drift/retrain and open its PR (gh)
+drift-retrain: install ## Retrain on the training data + the labelled current batch; push branch drift-retrain and open its PR (gh)
 	mlops drift-retrain
 
 keepalive: install ## Keep the scheduled drift workflow enabled: re-enable it via the API once main is quiet (no commits)

@@ -30,7 +30,12 @@ DOWNSTREAM = ("data/prepared", "data/split", "models", "metrics", "plots", "repo
 
 
 def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    """Run a command in `repo` with this environment's tools and the clone's own source first
+    on the import path (the installed package points at the original checkout)."""
+    env = os.environ | {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(repo / "src"),
+    }
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     result = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False)
     if check and result.returncode != 0:
@@ -61,27 +66,27 @@ def copy_of(repo: Path, tmp_path: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def reproduced(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> tuple[Path, str]:
-    """A clone of the tracked files with no outputs at all, no DVC cache and no remote, reproduced once."""
-    repo = tmp_path_factory.mktemp("pipeline") / "repo"
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=repo_root, capture_output=True, check=True).stdout
+def clone_tracked_files(source: Path, repo: Path) -> Path:
+    """A new git repository with the tracked files of `source` and none of its outputs:
+    no DVC cache, no cached outputs (git ignores them), no committed metrics, plots or reports."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=source, capture_output=True, check=True).stdout
     for name in filter(None, tracked.decode().split("\0")):
-        source = repo_root / name
-        if source.is_file():
+        if (source / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
-    for committed_output in (
-        "metrics",
-        "plots",
-        "reports",
-    ):  # uncached outputs: remove them too, for a run from scratch
-        shutil.rmtree(repo / committed_output)
+            shutil.copy2(source / name, repo / name)
+    for committed_output in ("metrics", "plots", "reports"):
+        shutil.rmtree(repo / committed_output, ignore_errors=True)
     run(repo, "git", "init", "-q", "-b", "main")
     run(repo, "git", "add", "-A")
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "fixture")
-    result = run(repo, "dvc", "repro")
-    return repo, result.stdout
+    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> tuple[Path, str]:
+    """A clone with no outputs at all, no DVC cache and no remote, reproduced once."""
+    repo = clone_tracked_files(repo_root, tmp_path_factory.mktemp("pipeline") / "repo")
+    return repo, run(repo, "dvc", "repro").stdout
 
 
 def test_a_fresh_clone_without_a_remote_runs_every_stage(reproduced: tuple[Path, str]) -> None:

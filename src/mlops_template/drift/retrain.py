@@ -120,7 +120,7 @@ def retrain(params: Params, now: datetime, *, branch: str, base: str, push: bool
     if path.with_name(path.name + ".dvc").exists():
         _run(sys.executable, "-m", "dvc", "add", str(path))
     _run(sys.executable, "-m", "dvc", "repro")
-    _git("add", "--all")
+    _git("add", "--update")  # tracked files only: the data (or its .dvc file), dvc.lock, metrics, plots
     identity = (
         []
         if _run_ok("git", "config", "user.email")
