@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench bench-drift drift drift-issue drift-retrain keepalive clean ci-lint ci-local
+.PHONY: help install run test test-fast lint format sample bench bench-drift clean pull report report-check post-report drift drift-issue drift-retrain keepalive ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -33,6 +33,19 @@ install: $(BIN)/.installed ## Install the locked environment (Python 3.11, uv)
 
 run: install ## Run the whole pipeline (dvc repro) on the configured data: the embedded sample by default
 	dvc repro
+
+pull: install ## Pull data and cached outputs from the DVC remote (DVC_REMOTE_URL, else the configured default)
+	$(if $(DVC_REMOTE_URL),dvc remote add --local --force --default ci "$(DVC_REMOTE_URL)")
+	dvc pull --allow-missing
+
+report: install ## The PR report in reports/pr/: DVC's diff against REPORT_BASE (default main), plots, verdict
+	mlops report
+
+report-check: install ## Fail when the report's verdict fails (gate failed, pipeline stopped, model worse)
+	mlops report-check
+
+post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR comment (cml, else gh); stdlib only, installs nothing
+	PYTHONPATH=src python3 -m mlops_template.report.post
 
 test: install lint ## Lint, type-check and run the test suite
 	pytest
@@ -53,9 +66,9 @@ sample: install ## Regenerate the embedded sample data from params.yaml data.sam
 	mlops generate-sample
 
 bench: install ## Run the benchmarks (results go into README.md by hand)
-	python benchmarks/gate_throughput.py
-	python benchmarks/pipeline_time.py
-	python benchmarks/drift_speed.py
+	python -m benchmarks.gate_throughput
+	python -m benchmarks.pipeline_time
+	python -m benchmarks.drift_speed
 
 drift: install ## Drift check: current data vs the training data -> reports/drift (exit 0 no drift, 3 drift, 4 could not check)
 	mlops drift
@@ -70,7 +83,7 @@ keepalive: install ## Keep the scheduled drift workflow enabled: re-enable it vi
 	mlops keepalive
 
 bench-drift: install ## Time the drift statistics on 1M rows x 20 features (result goes into README.md by hand)
-	python benchmarks/drift_speed.py
+	python -m benchmarks.drift_speed
 
 clean: ## Remove pipeline outputs and caches (not the DVC cache)
 	rm -rf data/raw data/prepared data/split models metrics plots reports .pytest_cache .mypy_cache .ruff_cache
@@ -95,3 +108,6 @@ ci-local: install ## Run the workflows for real with act: a pull request, then t
 	$(ACT) --fresh schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) --comments
+
+test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, gh fallback, fork; drift, retraining PR
+	MLOPS_WORKFLOW_EXTRA=1 pytest -m act

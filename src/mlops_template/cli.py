@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from mlops_template.errors import UserError
 from mlops_template.params import DEFAULT_PARAMS, Params, ParamsError, load_params
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="The MLOps template: pipeline stages and tasks.")
@@ -34,12 +35,9 @@ def user_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mlops_template.data.read import DataFileError
-        from mlops_template.prepare import PreparedDataError
-
         try:
             return func(*args, **kwargs)
-        except (ParamsError, DataFileError, PreparedDataError, FileNotFoundError, ValueError) as exc:
+        except (UserError, ParamsError, FileNotFoundError, ValueError) as exc:
             _fail(str(exc))
 
     return wrapper  # type: ignore[return-value]
@@ -145,6 +143,49 @@ def evaluate(params: ParamsOption = DEFAULT_PARAMS) -> None:
     if not gate.passed:
         _fail(gate.message())
     typer.echo(gate.message())
+
+
+@app.command()
+@user_errors
+def report(
+    params: ParamsOption = DEFAULT_PARAMS,
+    base: Annotated[
+        str, typer.Option(envvar="REPORT_BASE", help="The git revision to compare with (CI: origin/main).")
+    ] = "main",
+    pr_number: Annotated[int | None, typer.Option(envvar="REPORT_PR_NUMBER", help="The pull request's number.")] = None,
+    head_sha: Annotated[
+        str | None, typer.Option(envvar="REPORT_HEAD_SHA", help="The pull request's head commit.")
+    ] = None,
+    run_url: Annotated[str | None, typer.Option(envvar="REPORT_RUN_URL", help="Link to the CI run.")] = None,
+) -> None:
+    """Build the PR report (markdown, PNG plots, verdict) from DVC's diff against --base.
+
+    Run it after the pipeline, whatever the pipeline's outcome: it explains a failed gate too.
+    """
+    from mlops_template.report.build import PullRequest, build
+    from mlops_template.report.dvc_outputs import ReportError
+
+    try:
+        built = build(_params(params), base, PullRequest(pr_number, head_sha or None, run_url or None))
+    except ReportError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"wrote {built.path} and {len(list(built.directory.glob('*.png')))} plots")
+    typer.echo(
+        "verdict: " + ("ready to merge" if built.verdict.passed else "not ready: " + "; ".join(built.verdict.reasons))
+    )
+
+
+@app.command("report-check")
+@user_errors
+def report_check(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Fail (exit 1) when the built report's verdict fails: the last step of the PR check."""
+    from mlops_template.report.build import check
+
+    verdict = check(_params(params).paths.report_dir)
+    if not verdict.passed:
+        _fail("the PR report's verdict is: not ready to merge\n- " + "\n- ".join(verdict.reasons))
+    typer.echo("the PR report's verdict is: ready to merge")
 
 
 class DriftSourceChoice(StrEnum):

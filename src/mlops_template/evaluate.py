@@ -82,9 +82,11 @@ def plot_data(y_true: np.ndarray, proba: np.ndarray, threshold: float, bins: int
 
 
 def segment_metrics(
-    frame: pd.DataFrame, y_true: np.ndarray, proba: np.ndarray, column: str, threshold: float
+    frame: pd.DataFrame, y_true: np.ndarray, proba: np.ndarray, column: str | None, threshold: float
 ) -> dict[str, Any]:
     """The same metrics within each value of one categorical column (params: evaluate.segment_column)."""
+    if column is None:
+        return {}
     if column not in frame.columns:
         raise ValueError(f"evaluate.segment_column {column!r} is not a column of the test data")
     segments: dict[str, Any] = {}

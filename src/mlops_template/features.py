@@ -13,7 +13,7 @@ from typing import Literal
 
 import pandera.pandas as pa
 
-from mlops_template.schema import CleanCustomers, RawCustomers
+from mlops_template.schema import CleanRecords, RawRecords
 
 Kind = Literal["number", "category", "boolean", "date"]
 Role = Literal["feature", "id", "text", "target"]
@@ -94,9 +94,9 @@ def _statistic(column: pa.Column, check_name: str, key: str) -> object | None:
 
 @cache
 def contract() -> Contract:
-    """The contract derived from `RawCustomers` (kinds, roles) and `CleanCustomers` (domains)."""
-    raw_columns = RawCustomers.to_schema().columns
-    clean_columns = CleanCustomers.to_schema().columns
+    """The contract derived from `RawRecords` (kinds, roles) and `CleanRecords` (domains)."""
+    raw_columns = RawRecords.to_schema().columns
+    clean_columns = CleanRecords.to_schema().columns
     columns = []
     for name, raw in raw_columns.items():
         clean = clean_columns[name]

@@ -44,6 +44,7 @@ class PathParams(_Section):
     plots_dir: Path
     inference_log_dir: Path
     drift_dir: Path
+    report_dir: Path
 
 
 class ValidateParams(_Section):
@@ -96,9 +97,15 @@ class TrainParams(_Section):
 
 class EvaluateParams(_Section):
     decision_threshold: float = Field(gt=0, lt=1)
-    segment_column: str
+    segment_column: str | None  # None: no per-segment metrics
     calibration_bins: int = Field(ge=2)
     min_metrics: dict[str, float]
+
+
+class ReportParams(_Section):
+    tolerance: float = Field(ge=0)
+    must_not_regress: list[str]
+    gate_examples: int = Field(ge=0)
 
 
 DriftSource = Literal["inference_log", "file", "sample"]
@@ -167,6 +174,7 @@ class Params(_Section):
     split: SplitParams
     train: TrainParams
     evaluate: EvaluateParams
+    report: ReportParams
     drift: DriftParams
 
 

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from mlops_template.checks import map_distinct, normalize_category, parse_boolean
+from mlops_template.errors import PreparedDataError
 from mlops_template.features import Column, contract
 from mlops_template.files import write_parquet
 from mlops_template.params import Params
-from mlops_template.schema import CleanCustomers, RawCustomers
+from mlops_template.schema import CleanRecords, RawRecords
 from mlops_template.validate import GateReport, load_table, run_gate
 
 
@@ -97,18 +98,14 @@ def prepare(raw: pd.DataFrame, *, drop_duplicates: bool) -> tuple[pd.DataFrame, 
     return clean, summary
 
 
-class PreparedDataError(RuntimeError):
-    """Cleaning produced data that breaks the clean schema; nothing was written."""
-
-
 def run(params: Params) -> GateReport:
     """Stage `prepare`: gate the raw data again (types), clean it, check the clean schema,
     and only then replace the prepared file."""
     paths = params.paths
-    raw = load_table(paths.raw, RawCustomers.to_schema())
+    raw = load_table(paths.raw, RawRecords.to_schema())
     raw_report = run_gate(
         raw,
-        RawCustomers.to_schema(),
+        RawRecords.to_schema(),
         dataset="raw",
         source=str(paths.raw),
         tolerance=params.validate_.max_out_of_range_fraction,
@@ -116,7 +113,7 @@ def run(params: Params) -> GateReport:
     if not raw_report.passed:
         raise PreparedDataError(f"{paths.raw} does not pass the raw gate; run `mlops validate` for the report")
     clean, summary = prepare(raw, drop_duplicates=params.prepare.drop_duplicates)
-    report = run_gate(clean, CleanCustomers.to_schema(), dataset="prepared", source=str(paths.prepared))
+    report = run_gate(clean, CleanRecords.to_schema(), dataset="prepared", source=str(paths.prepared))
     report = replace(report, details={"cleaning": asdict(summary)})
     report.write(paths.validation_dir, "prepared")
     if not report.passed:

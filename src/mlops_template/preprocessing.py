@@ -45,30 +45,31 @@ def build_preprocessor(*, scale_numbers: bool) -> ColumnTransformer:
     number_steps: list[tuple[str, object]] = [("impute", SimpleImputer(strategy="median"))]
     if scale_numbers:
         number_steps.append(("scale", StandardScaler()))
+    branches: list[tuple[str, object, list[str]]] = [
+        ("number", Pipeline(number_steps), numbers),
+        (
+            "category",
+            OneHotEncoder(
+                categories=[list(spec[c].categories) for c in categories],
+                handle_unknown="ignore",
+                sparse_output=False,
+            ),
+            categories,
+        ),
+        (
+            "boolean",
+            Pipeline(
+                [
+                    ("as_number", FunctionTransformer(booleans_as_numbers, feature_names_out="one-to-one")),
+                    ("impute", SimpleImputer(strategy="most_frequent")),
+                ]
+            ),
+            booleans,
+        ),
+        ("date", FunctionTransformer(date_parts, feature_names_out=date_part_names), dates),
+    ]
     return ColumnTransformer(
-        [
-            ("number", Pipeline(number_steps), numbers),
-            (
-                "category",
-                OneHotEncoder(
-                    categories=[list(spec[c].categories) for c in categories],
-                    handle_unknown="ignore",
-                    sparse_output=False,
-                ),
-                categories,
-            ),
-            (
-                "boolean",
-                Pipeline(
-                    [
-                        ("as_number", FunctionTransformer(booleans_as_numbers, feature_names_out="one-to-one")),
-                        ("impute", SimpleImputer(strategy="most_frequent")),
-                    ]
-                ),
-                booleans,
-            ),
-            ("date", FunctionTransformer(date_parts, feature_names_out=date_part_names), dates),
-        ],
+        [branch for branch in branches if branch[2]],  # a dataset may have no column of a kind
         remainder="drop",
         verbose_feature_names_out=True,
     )

@@ -1,7 +1,7 @@
 """The data contract: the one module to edit when you bring your own dataset.
 
-`RawCustomers` is what the pipeline accepts at the door (the `validate` stage, the gate);
-`CleanCustomers` refines it into what training and serving may assume (checked on
+`RawRecords` is what the pipeline accepts at the door (the `validate` stage, the gate);
+`CleanRecords` refines it into what training and serving may assume (checked on
 `prepare`'s output). Everything else derives from these two classes through
 `mlops_template.features`: how `prepare` cleans each column, the model's preprocessing,
 the service's request model and the drift tests.
@@ -47,8 +47,8 @@ DEVICES = (1, 20)
 EARLIEST_SIGNUP = pd.Timestamp("2000-01-01")
 
 
-class RawCustomers(pa.DataFrameModel):
-    """One row per customer snapshot as the source system exports it."""
+class RawRecords(pa.DataFrameModel):
+    """The raw export: one row per customer snapshot, as the source system sends it."""
 
     customer_id: Series[str] = pa.Field(nullable=False, metadata=role("id"))
     signup_date: Series[DateTime] = pa.Field(nullable=False)
@@ -79,7 +79,7 @@ class RawCustomers(pa.DataFrameModel):
         return (dates >= EARLIEST_SIGNUP) & (dates <= pd.Timestamp.now())
 
 
-class CleanCustomers(RawCustomers):
+class CleanRecords(RawRecords):
     """After `prepare`: one row per customer, canonical categories and booleans,
     numbers inside their plausible range (or missing, for the model to impute)."""
 

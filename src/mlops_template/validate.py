@@ -21,7 +21,7 @@ from mlops_template.checks import REPAIRABLE_CHECKS
 from mlops_template.data.read import CSV_SUFFIXES, DataFileError, read_raw_table
 from mlops_template.files import write_json, write_text
 from mlops_template.params import Params
-from mlops_template.schema import RawCustomers
+from mlops_template.schema import RawRecords
 
 MAX_ROWS_PER_FINDING = 10_000
 Severity = Literal["error", "repairable"]
@@ -294,7 +294,7 @@ class GateFailedError(RuntimeError):
 
 def run(params: Params, path: Path | None = None) -> GateReport:
     """Stage `validate`: gate the raw file (or `path`) and write the report, pass or fail."""
-    path, schema = path or params.paths.raw, RawCustomers.to_schema()
+    path, schema = path or params.paths.raw, RawRecords.to_schema()
     try:
         frame = load_table(path, schema)
     except DataFileError as error:

@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 
 from mlops_template.prepare import clean_features, prepare
-from mlops_template.schema import CleanCustomers, RawCustomers
+from mlops_template.schema import CleanRecords, RawRecords
 from mlops_template.validate import run_gate
 
 
 def typed_raw(raw: pd.DataFrame) -> pd.DataFrame:
     """The raw export as the gate leaves it: parsed types, values untouched."""
     frame = raw.copy()
-    report = run_gate(frame, RawCustomers.to_schema(), dataset="raw", source="test", tolerance=0.01)
+    report = run_gate(frame, RawRecords.to_schema(), dataset="raw", source="test", tolerance=0.01)
     assert report.passed, report.to_markdown()
     return frame
 
@@ -27,7 +27,7 @@ def prepared(raw_sample: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_prepared_data_passes_the_clean_schema(prepared: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     _, clean = prepared
-    report = run_gate(clean.copy(), CleanCustomers.to_schema(), dataset="prepared", source="test")
+    report = run_gate(clean.copy(), CleanRecords.to_schema(), dataset="prepared", source="test")
     assert report.passed, report.to_markdown()
 
 

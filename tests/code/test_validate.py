@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from mlops_template.data.generate import write_csv
-from mlops_template.schema import RawCustomers
+from mlops_template.schema import RawRecords
 from mlops_template.validate import GateReport, load_table, run_gate
 
 TOLERANCE = 0.01
 
 
 def gate_file(path: Path) -> GateReport:
-    schema = RawCustomers.to_schema()
+    schema = RawRecords.to_schema()
     frame = load_table(path, schema)
     return run_gate(frame, schema, dataset="raw", source=str(path), tolerance=TOLERANCE, csv_lines=True)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
 from mlops_template.params import Params
-from mlops_template.schema import RawCustomers
+from mlops_template.schema import RawRecords
 from mlops_template.validate import load_table, run_gate
 
 
@@ -23,7 +23,7 @@ def test_the_embedded_sample_is_exactly_what_the_seeded_generator_writes(
 
 def test_the_embedded_sample_passes_the_gate_with_room_to_spare(params: Params, repo_root: Path) -> None:
     path = repo_root / params.data.input
-    schema = RawCustomers.to_schema()
+    schema = RawRecords.to_schema()
     tolerance = params.validate_.max_out_of_range_fraction
     report = run_gate(load_table(path, schema), schema, dataset="raw", source=str(path), tolerance=tolerance)
     assert report.passed, report.to_markdown()

@@ -12,7 +12,7 @@ from mlops_template.data.generate import GeneratorSettings, generate_raw
 from mlops_template.evaluate import classification_metrics
 from mlops_template.params import Params
 from mlops_template.prepare import clean_features, prepare
-from mlops_template.schema import RawCustomers
+from mlops_template.schema import RawRecords
 from mlops_template.split import split
 from mlops_template.train import train
 from mlops_template.validate import run_gate
@@ -21,7 +21,7 @@ from mlops_template.validate import run_gate
 @pytest.fixture(scope="module")
 def fitted(params: Params) -> tuple[Pipeline, pd.DataFrame]:
     raw = generate_raw(GeneratorSettings(rows=8_000, seed=11))
-    run_gate(raw, RawCustomers.to_schema(), dataset="raw", source="test", tolerance=0.01)
+    run_gate(raw, RawRecords.to_schema(), dataset="raw", source="test", tolerance=0.01)
     clean, _ = prepare(raw, drop_duplicates=True)
     train_frame, test_frame = split(clean, params.split)
     model, card = train(train_frame, params.train, data_md5="test")

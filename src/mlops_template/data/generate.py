@@ -17,7 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlops_template.schema import CONTRACTS, PAYMENT_METHODS, PLANS, REGIONS
+# The simulated source system's own vocabulary. It is not imported from schema.py on purpose:
+# the contract is checked against what a source sends (tests/data), not defined by it.
+CONTRACTS = ["month_to_month", "one_year", "two_year"]
+PLANS = ["basic", "standard", "premium"]
+PAYMENT_METHODS = ["credit_card", "bank_transfer", "electronic_check", "mailed_check"]
+REGIONS = ["north", "south", "east", "west"]
 
 SNAPSHOT_DATE = np.datetime64("2024-12-31")
 TARGET_CHURN_RATE = 0.22

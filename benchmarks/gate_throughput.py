@@ -1,0 +1,65 @@
+"""Throughput of the data gate on a large raw export.
+
+Writes a generated raw CSV once (cached under the temp dir), then times, separately:
+reading it with the schema's parse types (`validate.load_table`) and gating the parsed
+frame (`validate.run_gate`: Pandera with every built-in and custom check, the
+failure-report building included). The gate runs on a fresh copy each repeat because it
+validates in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
+from mlops_template.schema import RawRecords
+from mlops_template.validate import load_table, run_gate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    path = Path(tempfile.gettempdir()) / f"mlops-bench-raw-{args.rows}.csv"
+    if not path.exists():
+        started = time.perf_counter()
+        write_csv(generate_raw(GeneratorSettings(rows=args.rows, seed=1)), path)
+        print(f"generated {path} in {time.perf_counter() - started:.1f} s")
+
+    schema = RawRecords.to_schema()
+    started = time.perf_counter()
+    frame = load_table(path, schema)
+    read_s = time.perf_counter() - started
+
+    timings, cpu = [], []
+    report = None
+    for _ in range(args.repeats + 1):  # the first run warms up Pandera's schema caches
+        copy = frame.copy()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        report = run_gate(copy, schema, dataset="raw", source=str(path), tolerance=0.01, csv_lines=True)
+        timings.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    if report is None or not report.passed:
+        raise SystemExit(f"the benchmark data should pass the gate:\n{report.to_markdown() if report else ''}")
+    warm = timings[1:]
+    rows = len(frame)
+    failures = sum(f.count for f in report.findings)
+    print(f"rows: {rows:,} x {frame.shape[1]} columns; failures found and reported: {failures:,}")
+    print(f"read CSV with parse types: {read_s:.2f} s ({rows / read_s / 1e6:.1f}M rows/s)")
+    print(f"gate, first run: {timings[0]:.3f} s")
+    print(
+        f"gate, warm: median {statistics.median(warm):.3f} s, best {min(warm):.3f} s "
+        f"-> {rows / statistics.median(warm) / 1e6:.1f}M rows/s (median), {rows / min(warm) / 1e6:.1f}M rows/s (best)"
+    )
+    # CPU time is what the gate costs when the machine is shared (as CI runners are).
+    print(f"gate, warm CPU time: median {statistics.median(cpu[1:]):.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Wall time of the whole pipeline on the embedded sample, and of a no-op `dvc repro`.
+
+Clones the tracked files into a temporary git repository (no outputs, no DVC cache),
+runs `dvc repro` from scratch, then the no-op `dvc repro` and `dvc status` several times.
+Run from the repository root: `python -m benchmarks.pipeline_time`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tests.repos import clone_tracked_files, run
+
+
+def timed(repo: Path, *args: str) -> float:
+    started = time.perf_counter()
+    run(repo, *args)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--noop-repeats", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = clone_tracked_files(Path(tmp) / "repo")
+        full = timed(repo, "dvc", "repro")
+        noop = [timed(repo, "dvc", "repro") for _ in range(args.noop_repeats)]
+        status = [timed(repo, "dvc", "status") for _ in range(args.noop_repeats)]
+    print(f"dvc repro from scratch (6 stages, embedded sample): {full:.1f} s")
+    print(f"no-op dvc repro: median {statistics.median(noop):.2f} s, best {min(noop):.2f} s")
+    print(f"dvc status: median {statistics.median(status):.2f} s, best {min(status):.2f} s")
+
+
+if __name__ == "__main__":
+    main()

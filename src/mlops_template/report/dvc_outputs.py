@@ -1,0 +1,136 @@
+"""What DVC says changed between a base revision and the working tree.
+
+Everything here is DVC's own output, read through its command line in JSON form:
+`dvc metrics diff`, `dvc params diff`, `dvc plots diff` (the data of both revisions, with
+the x/y fields and titles declared in dvc.yaml) and `dvc status` (which stages did not
+finish). The report judges and draws this; it never recomputes a metric.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+WORKSPACE = "workspace"
+BASE = "base"  # plot rows of the base revision are filed under this name, whatever the revision is called
+
+
+class ReportError(RuntimeError):
+    """The report cannot be built; the message says what to do."""
+
+
+def _run(args: list[str], cwd: Path) -> str:
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv
+    if result.returncode != 0:
+        raise ReportError(
+            f"`{' '.join(args[2:] if args[0] == sys.executable else args)}` failed: {result.stderr.strip()}"
+        )
+    return result.stdout
+
+
+def dvc_json(cwd: Path, *args: str) -> Any:
+    """Run `dvc ARGS --json` with this environment's DVC and parse what it prints."""
+    out = _run([sys.executable, "-m", "dvc", *args, "--json"], cwd)
+    return json.loads(out) if out.strip() else {}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return _run(["git", *args], cwd).strip()
+
+
+def resolve_revision(cwd: Path, revision: str) -> tuple[str, str]:
+    """The revision to use and its commit; `origin/main` falls back to a local `main` (a clone with no remote)."""
+    candidates = [revision] + ([revision.removeprefix("origin/")] if revision.startswith("origin/") else [])
+    for candidate in candidates:
+        try:
+            return candidate, git(cwd, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}")
+        except ReportError:
+            continue
+    raise ReportError(
+        f"the base revision {revision!r} is not in this clone: fetch it (`git fetch origin main`; in CI "
+        "check out with fetch-depth: 0) or pass another one (`mlops report --base REV`, env REPORT_BASE)"
+    )
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One plot of dvc.yaml with the rows of each revision."""
+
+    path: str
+    title: str
+    kind: Literal["line", "confusion"]
+    x: str
+    y: str
+    x_label: str
+    y_label: str
+    rows: dict[str, list[dict[str, Any]]]  # revision name -> rows
+
+
+@dataclass(frozen=True)
+class DvcOutputs:
+    base: str
+    base_sha: str
+    head_sha: str
+    metrics: dict[str, dict[str, dict[str, Any]]]  # file -> metric key -> {"old", "new", "diff"}
+    params: dict[str, dict[str, dict[str, Any]]]  # file -> param key -> {"old", "new"}
+    plots: list[Plot]
+    stale_stages: list[str] = field(default_factory=list)
+
+
+def _plot(path: str, entries: list[dict[str, Any]]) -> Plot | None:
+    for entry in entries:
+        if entry.get("type") != "vega":
+            continue
+        content = entry["content"]
+        title = content.get("title", {})
+        title = title.get("text", path) if isinstance(title, dict) else str(title or path)
+        confusion = "facet" in content
+        encoding = content["spec"]["encoding"] if confusion else content["encoding"]
+        x, y = encoding["x"], encoding["y"]
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for row in content.get("data", {}).get("values", []):
+            rev = row.get("rev", WORKSPACE)
+            rows.setdefault(WORKSPACE if rev == WORKSPACE else BASE, []).append(row)
+        return Plot(
+            path=path,
+            title=title,
+            kind="confusion" if confusion else "line",
+            x=x["field"],
+            y=y["field"],
+            x_label=str(x.get("title") or x["field"]),
+            y_label=str(y.get("title") or y["field"]),
+            rows=rows,
+        )
+    return None
+
+
+def collect(base: str, cwd: Path = Path()) -> DvcOutputs:
+    """Ask DVC what changed between `base` and the working tree."""
+    base, base_sha = resolve_revision(cwd, base)
+    head_sha = git(cwd, "rev-parse", "HEAD")
+    commands = {
+        "metrics": ("metrics", "diff", "--all", base),
+        "params": ("params", "diff", base),
+        "plots": ("plots", "diff", base),
+        "status": ("status",),
+    }
+    # Four independent read-only commands: side by side they take the time of the slowest.
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        futures = {name: pool.submit(dvc_json, cwd, *args) for name, args in commands.items()}
+        answers = {name: future.result() for name, future in futures.items()}
+    metrics, params, plots_out, status = (answers[k] for k in ("metrics", "params", "plots", "status"))
+    plots = [p for path, entries in plots_out.get("data", {}).items() if (p := _plot(path, entries))]
+    return DvcOutputs(
+        base=base,
+        base_sha=base_sha,
+        head_sha=head_sha,
+        metrics=metrics if isinstance(metrics, dict) else {},
+        params=params if isinstance(params, dict) else {},
+        plots=plots,
+        stale_stages=sorted(status) if isinstance(status, dict) else [],
+    )
