@@ -8,7 +8,7 @@ Two cases, each timed end to end after the data is in memory:
    `clean_features` as the service does, against a 1M-row clean reference: 16 features.
 The model's scoring is timed apart (it is the model's cost, not the check's).
 
-    python benchmarks/drift_speed.py            # or: make bench-drift
+    python -m benchmarks.drift_speed            # or: make bench-drift
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_template.drift import report
+from mlops_template.drift.check import comparison_fields, settings_summary
 from mlops_template.drift.columns import BOOLEANS, FeatureSpec, contract_specs
 from mlops_template.drift.compare import ReferenceProfile, compare
 from mlops_template.params import load_params
@@ -87,19 +88,8 @@ def time_synthetic(rows: int, plots: int) -> dict[str, float]:
         "summary": f"{len(comparison.drifted())} drifted",
         "checked_at": "benchmark",
         "duration_seconds": compared - started,
-        "settings": {
-            "alpha": 0.05,
-            "correction": "holm",
-            "min_psi": 0.02,
-            "min_missing_change": 0.02,
-            "max_unseen_share": 0.01,
-        },
-        "score": comparison.score,
-        "trigger_score": comparison.trigger_score,
-        "tests": comparison.tests,
-        "features": [f.to_dict() for f in comparison.features],
-        "prediction": None,
-        "performance": None,
+        "settings": settings_summary(settings),
+        **comparison_fields(comparison),
         "notes": [],
     }
     with tempfile.TemporaryDirectory() as tmp:

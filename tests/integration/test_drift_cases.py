@@ -192,3 +192,48 @@ def test_weight_zero_reports_but_does_not_alarm(world: World) -> None:
     assert verdicts(document)["age"] == "drift"
     assert document["status"] == "no drift"
     assert code == EXIT_NO_DRIFT
+
+
+def test_current_data_from_a_url(world: World) -> None:
+    """An http(s) URL is downloaded (here from a server on 127.0.0.1) and checked like a file."""
+    import functools
+    import http.server
+    import threading
+
+    world.write_csv(raw_batch(2_000, seed=22), "served.csv")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(world.root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/served.csv"
+        code, document, output = check(world, None, "--current", url)
+    finally:
+        server.shutdown()
+    assert code == EXIT_NO_DRIFT, output
+    assert document["current"]["description"] == f"file {url}"
+
+
+def test_current_data_from_a_dvc_tracked_file_is_pulled(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DVC-tracked file missing from the work tree is fetched from the DVC remote first."""
+    import shutil
+    import subprocess
+    import sys
+
+    def dvc(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "dvc", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    dvc("init", "--no-scm", "-q")
+    dvc("remote", "add", "-d", "local", str(tmp_path / "remote"))
+    raw_batch(2_000, seed=23).to_csv(tmp_path / "batch.csv", index=False)
+    dvc("add", "-q", "batch.csv")
+    dvc("push", "-q")
+    (tmp_path / "batch.csv").unlink()
+    shutil.rmtree(tmp_path / ".dvc" / "cache")
+    monkeypatch.chdir(tmp_path)
+    code, document, output = check(world, None, "--current", "batch.csv")
+    assert code == EXIT_NO_DRIFT, output
+    assert document["current"]["rows"] == len(raw_batch(2_000, seed=23))
+    assert (tmp_path / "batch.csv").is_file()

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from mlops_template.drift import github, retrain
+from mlops_template.drift.check import settings_summary
 from mlops_template.drift.sources import CurrentBatch
 from mlops_template.params import Params, load_params
 from tests.drift_world import REPO
@@ -54,13 +55,7 @@ def document(status: str, summary: str = "drift: 1 drifted (age); score 1 ≥ 1"
         "summary": summary,
         "checked_at": "2026-01-01T00:00:00+00:00",
         "duration_seconds": 1.0,
-        "settings": {
-            "alpha": 0.05,
-            "correction": "holm",
-            "min_psi": 0.02,
-            "min_missing_change": 0.02,
-            "max_unseen_share": 0.01,
-        },
+        "settings": settings_summary(load_params(REPO / "params.yaml").drift),
         "current": {"description": "a test batch", "rows": 1000},
         "reference": {"path": "data/split/train.parquet", "rows": 16000},
         "score": 1.0,

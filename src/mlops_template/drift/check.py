@@ -30,7 +30,7 @@ from mlops_template.drift.sources import (
     load_reference,
 )
 from mlops_template.features import contract
-from mlops_template.params import Params
+from mlops_template.params import DriftParams, Params
 from mlops_template.prepare import clean_features
 
 EXIT_NO_DRIFT = 0
@@ -87,18 +87,21 @@ def _summary(comparison: Comparison) -> str:
     )
 
 
-def _settings(params: Params) -> dict[str, Any]:
-    d = params.drift
+def settings_summary(settings: DriftParams) -> dict[str, Any]:
+    """The settings a reader of the report needs to judge it (recorded in drift.json)."""
+    keys = ("alpha", "correction", "min_rows", "min_values", "min_psi", "min_missing_change", "max_unseen_share")
+    return {key: getattr(settings, key) for key in (*keys, "fine_bins", "psi_bins")}
+
+
+def comparison_fields(comparison: Comparison) -> dict[str, Any]:
+    """The machine-readable result of a comparison: score, and every feature's tests and verdict."""
     return {
-        "alpha": d.alpha,
-        "correction": d.correction,
-        "min_rows": d.min_rows,
-        "min_values": d.min_values,
-        "min_psi": d.min_psi,
-        "min_missing_change": d.min_missing_change,
-        "max_unseen_share": d.max_unseen_share,
-        "fine_bins": d.fine_bins,
-        "psi_bins": d.psi_bins,
+        "score": comparison.score,
+        "trigger_score": comparison.trigger_score,
+        "tests": comparison.tests,
+        "features": [f.to_dict() for f in comparison.features],
+        "prediction": comparison.prediction.to_dict() if comparison.prediction else None,
+        "performance": comparison.performance.to_dict() if comparison.performance else None,
     }
 
 
@@ -167,7 +170,10 @@ def run(
     now = now or datetime.now(UTC)
     directory = params.paths.drift_dir
     notes: list[str] = []
-    document: dict[str, Any] = {"checked_at": now.isoformat(timespec="seconds"), "settings": _settings(params)}
+    document: dict[str, Any] = {
+        "checked_at": now.isoformat(timespec="seconds"),
+        "settings": settings_summary(params.drift),
+    }
     comparison = None
     plotted = []
     try:
@@ -188,14 +194,7 @@ def run(
         extra_columns = sorted(set(batch.raw.columns) - {c.name for c in contract().columns})
         if extra_columns:
             notes.append(f"columns not in the contract, ignored: {', '.join(extra_columns)}")
-        document |= {
-            "score": comparison.score,
-            "trigger_score": comparison.trigger_score,
-            "tests": comparison.tests,
-            "features": [f.to_dict() for f in comparison.features],
-            "prediction": comparison.prediction.to_dict() if comparison.prediction else None,
-            "performance": comparison.performance.to_dict() if comparison.performance else None,
-        }
+        document |= comparison_fields(comparison)
         plotted = comparison.worst(params.drift.plots)
     except CannotCheckError as exc:
         status, summary = "could not check", f"could not check: {exc}"

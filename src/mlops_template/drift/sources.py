@@ -51,7 +51,10 @@ def load_reference(params: Params) -> pd.DataFrame:
             f"the reference data {path} (the train split the deployed model was fitted on) is missing: "
             "run `make run` (or `dvc pull`) first"
         )
-    return pd.read_parquet(path)
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a corrupt file
+        raise CannotCheckError(f"the reference data {path} cannot be read ({exc}); run `make run` again") from exc
 
 
 def _from_log(params: Params, now: datetime) -> CurrentBatch | None:
