@@ -45,8 +45,8 @@ VERDICT_MARK = {"drift": "🔴 drift", "no drift": "🟢 no drift", "not tested"
 
 def _feature_row(f: dict[str, Any]) -> str:
     missing = f"{f['missing_reference']:.1%} → {f['missing_current']:.1%}"
-    if f.get("missing_p_adjusted") is not None:
-        missing += f" (p {_p(f['missing_p_adjusted'])})"
+    if f.get("missing_p_adjusted") is not None and f["missing_p_adjusted"] < 0.5:
+        missing += f" (p {_p(f['missing_p_adjusted'])})"  # only when it could matter: the table stays readable
     cells = [
         f"`{f['name']}`",
         f["kind"],
