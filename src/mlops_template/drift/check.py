@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from mlops_template.drift import report
 from mlops_template.drift.columns import PREDICTION, FeatureSpec, contract_specs
-from mlops_template.drift.compare import Comparison, ReferenceProfile, compare
-from mlops_template.drift.scores import load_scores, performance
+from mlops_template.drift.compare import Comparison, PerformanceResult, ReferenceProfile, compare
+from mlops_template.drift.scores import ModelScores, load_scores, performance
 from mlops_template.drift.sources import (
     CannotCheckError,
     CurrentBatch,
@@ -105,47 +106,62 @@ def comparison_fields(comparison: Comparison) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _ModelSide:
+    scores: np.ndarray | None = None
+    spec: FeatureSpec | None = None
+    performance: PerformanceResult | None = None
+
+
+def _model_side(
+    params: Params, model: ModelScores, batch: CurrentBatch, current: pd.DataFrame, notes: list[str]
+) -> _ModelSide:
+    """The batch's scores (logged, or the model's on at most `prediction.max_rows` rows) and,
+    with labels, its performance."""
+    settings = params.drift
+    if model.scorer is None or model.reference is None:
+        return _ModelSide()
+    scored = current
+    if batch.probabilities is not None:
+        scores = batch.probabilities
+        notes.append("current scores: the probabilities the service logged")
+    else:
+        limit = settings.prediction.max_rows
+        if len(current) > limit:
+            rows = np.sort(np.random.default_rng(0).choice(len(current), size=limit, replace=False))
+            scored = current.iloc[rows]
+            notes.append(
+                f"the model scored a random {limit:,} of the {len(current):,} rows (drift.prediction.max_rows)"
+            )
+        scores = model.scorer(scored)
+    perf = None
+    target = contract().target.name
+    if target in scored:
+        perf, why = performance(params, model, scored[target], scores)
+        if why:
+            notes.append(why)
+    return _ModelSide(scores, FeatureSpec(PREDICTION, "score", weight=settings.prediction.weight), perf)
+
+
 def _compare(params: Params, batch: CurrentBatch, notes: list[str]) -> tuple[Comparison, dict[str, Any], int]:
     settings = params.drift
     specs = contract_specs(settings.weights, settings.default_weight)
     reference = load_reference(params)
     require_columns(batch, specs, settings.min_rows)
     current = clean_features(batch.raw)
-
     model = load_scores(params, reference)
     notes += model.notes
-    scores = score_spec = None
-    perf = None
-    if model.scorer is not None and model.reference is not None:
-        score_spec = FeatureSpec(PREDICTION, "score", weight=settings.prediction.weight)
-        scored = current
-        if batch.probabilities is not None:
-            scores = batch.probabilities
-            notes.append("current scores: the probabilities the service logged")
-        else:
-            limit = settings.prediction.max_rows
-            if len(current) > limit:
-                rows = np.sort(np.random.default_rng(0).choice(len(current), size=limit, replace=False))
-                scored = current.iloc[rows]
-                notes.append(
-                    f"the model scored a random {limit:,} of the {len(current):,} rows (drift.prediction.max_rows)"
-                )
-            scores = model.scorer(scored)
-        target = contract().target.name
-        if target in scored:
-            perf, why = performance(params, model, scored[target], scores)
-            if why:
-                notes.append(why)
-    profile = ReferenceProfile.build(reference, specs, settings, scores=model.reference, score_spec=score_spec)
+    side = _model_side(params, model, batch, current, notes)
+    profile = ReferenceProfile.build(reference, specs, settings, scores=model.reference, score_spec=side.spec)
     comparison = compare(
         profile,
         specs,
         current,
         settings,
         current_raw=batch.raw,
-        scores=scores,
-        score_spec=score_spec,
-        performance=perf,
+        scores=side.scores,
+        score_spec=side.spec,
+        performance=side.performance,
     )
     model_info = None
     if model.card is not None:
@@ -154,7 +170,8 @@ def _compare(params: Params, batch: CurrentBatch, notes: list[str]) -> tuple[Com
             "type": model.card.model_type,
             "data_md5": model.card.data_md5,
         }
-    labelled = int(current[contract().target.name].notna().sum()) if contract().target.name in current else 0
+    target = contract().target.name
+    labelled = int(current[target].notna().sum()) if target in current else 0
     return comparison, {"model": model_info, "labelled_rows": labelled}, len(reference)
 
 
