@@ -66,8 +66,8 @@ sample: install ## Regenerate the embedded sample data from params.yaml data.sam
 	mlops generate-sample
 
 bench: install ## Run the benchmarks (results go into README.md by hand)
-	python benchmarks/gate_throughput.py
-	python benchmarks/pipeline_time.py
+	python -m benchmarks.gate_throughput
+	python -m benchmarks.pipeline_time
 
 clean: ## Remove pipeline outputs and caches (not the DVC cache)
 	rm -rf data/raw data/prepared data/split models metrics plots reports .pytest_cache .mypy_cache .ruff_cache

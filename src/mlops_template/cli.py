@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from mlops_template.errors import UserError
 from mlops_template.params import DEFAULT_PARAMS, Params, ParamsError, load_params
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="The MLOps template: pipeline stages and tasks.")
@@ -33,12 +34,9 @@ def user_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mlops_template.data.read import DataFileError
-        from mlops_template.prepare import PreparedDataError
-
         try:
             return func(*args, **kwargs)
-        except (ParamsError, DataFileError, PreparedDataError, FileNotFoundError, ValueError) as exc:
+        except (UserError, ParamsError, FileNotFoundError, ValueError) as exc:
             _fail(str(exc))
 
     return wrapper  # type: ignore[return-value]

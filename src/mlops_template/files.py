@@ -13,9 +13,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # no pandas import at run time: light commands (ingest) stay fast
+    import pandas as pd
 
 
 @contextmanager

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_template.checks import map_distinct, normalize_category, parse_boolean
+from mlops_template.errors import PreparedDataError
 from mlops_template.features import Column, contract
 from mlops_template.files import write_parquet
 from mlops_template.params import Params
@@ -95,10 +96,6 @@ def prepare(raw: pd.DataFrame, *, drop_duplicates: bool) -> tuple[pd.DataFrame, 
         rows_out=len(clean),
     )
     return clean, summary
-
-
-class PreparedDataError(RuntimeError):
-    """Cleaning produced data that breaks the clean schema; nothing was written."""
 
 
 def run(params: Params) -> GateReport:

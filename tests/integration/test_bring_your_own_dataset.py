@@ -17,7 +17,8 @@ import pytest
 import yaml
 from sklearn.datasets import load_breast_cancer
 
-from tests.integration.test_dvc_pipeline import STAGES, clone_tracked_files, run, stages_run
+from tests.integration.test_dvc_pipeline import STAGES, stages_run
+from tests.repos import clone_tracked_files, run
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +44,7 @@ def write_dataset(path: Path) -> None:
 
 
 def test_a_new_dataset_needs_only_the_schema_and_params(tmp_path: Path, repo_root: Path) -> None:
-    repo = clone_tracked_files(repo_root, tmp_path / "repo")
+    repo = clone_tracked_files(tmp_path / "repo", repo_root)
     shutil.copy(repo_root / "tests/integration/byod/schema.py", repo / "src/mlops_template/schema.py")
     write_dataset(repo / "data/external/biopsies.csv")
     params = yaml.safe_load((repo / "params.yaml").read_text())

@@ -7,14 +7,13 @@ copy of it (outputs and DVC cache included), so the tests do not depend on each 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.repos import clone_tracked_files, run
 
 pytestmark = pytest.mark.slow
 
@@ -27,20 +26,6 @@ OUTPUTS = (
     "models/churn",
 )
 DOWNSTREAM = ("data/prepared", "data/split", "models", "metrics", "plots", "reports/validation/prepared.json")
-
-
-def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run a command in `repo` with this environment's tools and the clone's own source first
-    on the import path (the installed package points at the original checkout)."""
-    env = os.environ | {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(repo / "src"),
-    }
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    result = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def stages_run(output: str) -> set[str]:
@@ -66,26 +51,10 @@ def copy_of(repo: Path, tmp_path: Path) -> Path:
     return target
 
 
-def clone_tracked_files(source: Path, repo: Path) -> Path:
-    """A new git repository with the tracked files of `source` and none of its outputs:
-    no DVC cache, no cached outputs (git ignores them), no committed metrics, plots or reports."""
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=source, capture_output=True, check=True).stdout
-    for name in filter(None, tracked.decode().split("\0")):
-        if (source / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source / name, repo / name)
-    for committed_output in ("metrics", "plots", "reports"):
-        shutil.rmtree(repo / committed_output, ignore_errors=True)
-    run(repo, "git", "init", "-q", "-b", "main")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone")
-    return repo
-
-
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> tuple[Path, str]:
     """A clone with no outputs at all, no DVC cache and no remote, reproduced once."""
-    repo = clone_tracked_files(repo_root, tmp_path_factory.mktemp("pipeline") / "repo")
+    repo = clone_tracked_files(tmp_path_factory.mktemp("pipeline") / "repo", repo_root)
     return repo, run(repo, "dvc", "repro").stdout
 
 

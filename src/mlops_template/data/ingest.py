@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from mlops_template.data.read import DataFileError
+from mlops_template.errors import DataFileError
 from mlops_template.files import replacing
 from mlops_template.params import Params
 

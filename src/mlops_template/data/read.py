@@ -19,14 +19,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from mlops_template.errors import DataFileError
+
+__all__ = ["DataFileError", "read_raw_table"]
+
 CSV_SUFFIXES = (".csv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _MAX_LISTED = 10
-
-
-class DataFileError(ValueError):
-    """A file that cannot be read as a table; the message says what is wrong and what to do."""
 
 
 def read_raw_table(path: Path, column_types: Mapping[str, pa.DataType] | None = None) -> pd.DataFrame:
