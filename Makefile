@@ -47,8 +47,8 @@ report-check: install ## Fail when the report's verdict fails (gate failed, pipe
 post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR comment (cml, else gh); stdlib only, installs nothing
 	PYTHONPATH=src python3 -m mlops_template.report.post
 
-test: install lint ## Lint, type-check and run the test suite
-	pytest
+test: install lint ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
+	pytest -m "not act"
 
 test-fast: install ## The test suite without the slow end-to-end tests
 	pytest -m "not slow"
