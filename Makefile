@@ -110,4 +110,4 @@ ci-local: install ## Run the workflows for real with act: a pull request, then t
 	$(ACT) --comments
 
 test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, gh fallback, fork; drift, retraining PR
-	MLOPS_WORKFLOW_EXTRA=1 pytest -m act
+	pytest -m act

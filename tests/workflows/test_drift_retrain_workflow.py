@@ -3,27 +3,18 @@
 A manual run with `retrain: yes`: the check finds the demo's drift, then the retrain job
 appends the labelled batch to the training data, reruns the pipeline, pushes branch
 drift-retrain and opens the one pull request for it. It costs a check and a second
-pipeline run (about three minutes here), so it runs in `make test-workflows`, not in
-`make test` (which proves the workflow with two scheduled runs).
+pipeline run (about two minutes here); like every act test it runs in `make test-workflows`.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
 from tests.workflows.act import EVENTS, ActResult, ActSession
 
-pytestmark = [
-    pytest.mark.act,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not os.environ.get("MLOPS_WORKFLOW_EXTRA"),
-        reason="the retraining run takes minutes: `make test-workflows` runs it (MLOPS_WORKFLOW_EXTRA=1)",
-    ),
-]
+pytestmark = [pytest.mark.act, pytest.mark.slow]
 
 DRIFT = ".github/workflows/drift.yml"
 

@@ -5,7 +5,7 @@ with the report, the report is uploaded, and keep-alive (told main has been quie
 re-enables the workflow through the API. Run 2: the same issue is updated, not
 duplicated, and keep-alive (main is not quiet) calls nothing. Each run reproduces the
 pipeline on the sample: install, dvc repro, check (one to two minutes here).
-The retraining run is in test_drift_retrain_workflow.py (`make test-workflows`).
+The retraining run is in test_drift_retrain_workflow.py. Both run in `make test-workflows`.
 """
 
 from __future__ import annotations
