@@ -101,13 +101,84 @@ ci-lint: install ## Lint .github offline: actionlint (+shellcheck), check-jsonsc
 	zizmor --offline .github tests/workflows/stubs
 	zizmor --offline --persona pedantic .github tests/workflows/stubs
 
-ci-local: install ## Run the workflows for real with act: a pull request, then the comment it gets
+ci-local: install ## Run the workflows for real with act: a pull request, the comment it gets, a deploy on merge
 	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
 	$(ACT) --comments
 	$(ACT) --fresh schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) --comments
+	# deploy.yml on a merge, docker and kubectl stand-ins, staging = the real service, production's smoke test failing
+	pytest tests/workflows/test_deploy_workflow.py
 
 test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, gh fallback, fork; drift, retraining PR
 	pytest -m act
+
+# ---- The service: serve, Bento, container, smoke, deploy (README "Service") -----------------
+export BENTOML_DO_NOT_TRACK := true
+# The container's base image: python:3.11-slim wherever Docker Hub answers (GitHub). Where it
+# does not, a local stand-in with the same Python, e.g. BASE_IMAGE=local/bento-base:py3.11.
+BASE_IMAGE ?= python:3.11-slim
+IMAGE ?= mlops-template-service
+GIT_SHA ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+PORT ?= 3000
+URL ?= http://127.0.0.1:$(PORT)
+ENV ?= staging
+IMAGE_REF ?= $(IMAGE):$(GIT_SHA)
+SMOKE_WAIT ?= 60
+PARAMS ?= params.yaml
+# BentoML builds with BuildKit, which a docker CLI runs through its buildx plugin; a CLI
+# without the plugin builds with the classic builder instead (same image, slower).
+DOCKER_BUILDKIT ?= $(shell docker buildx version >/dev/null 2>&1 && echo 1 || echo 0)
+# Build steps reach the package index through the host's network (a no-op on GitHub's runners).
+CONTAINER_BUILD_OPTS ?= --opt network=host
+SERVICE := mlops_template.serving.service:PredictionService
+BENTO_TAG = $$(cat build/bento-tag)
+BENTO_VERSION = $$(cut -d: -f2 build/bento-tag)
+
+.PHONY: bento-model serve bento container push smoke test-container kubeconfig deploy rollback release bench-serving
+
+bento-model: install ## Save the trained model (paths.model_dir) in the BentoML model store, with its lineage
+	mlops register --params "$(PARAMS)"
+
+serve: bento-model ## Serve the model on 127.0.0.1:PORT (default 3000) with BentoML
+	bentoml serve $(SERVICE) --host 127.0.0.1 --port $(PORT)
+
+bento: bento-model ## Build the Bento (service, model, requirements from uv.lock); its tag goes to build/bento-tag
+	@mkdir -p build
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet \
+		--prune dvc --prune matplotlib --prune typer --output-file build/bento-requirements.txt
+	bentoml build --arg base_image=$(BASE_IMAGE) --label git_commit=$(GIT_SHA) --output tag \
+		| sed -n 's/^__tag__://p' > build/bento-tag
+	@echo "built Bento $(BENTO_TAG) (base image $(BASE_IMAGE))"
+
+container: bento ## Build the image IMAGE:GIT_SHA, also tagged with the Bento version (docker)
+	DOCKER_BUILDKIT=$(DOCKER_BUILDKIT) bentoml containerize "$(BENTO_TAG)" --image-tag "$(IMAGE):$(GIT_SHA)" \
+		$(CONTAINER_BUILD_OPTS)
+	docker tag "$(IMAGE):$(GIT_SHA)" "$(IMAGE):$(BENTO_VERSION)"
+
+push: ## Push IMAGE:GIT_SHA and IMAGE:<Bento version> (after `docker login` to IMAGE's registry)
+	docker push "$(IMAGE):$(GIT_SHA)"
+	docker push "$(IMAGE):$(BENTO_VERSION)"
+
+bench-serving: install ## The service vs FastAPI vs in-process, c=1/8/32, 1 and 1,000 rows (needs `hey`; minutes)
+	python -m benchmarks.serving_profile
+	python -m benchmarks.serving
+
+smoke: install ## Smoke-test the service at URL: /livez, /readyz, one valid and one invalid request
+	mlops smoke --url "$(URL)" --wait $(SMOKE_WAIT)
+
+test-container: install ## Build the image, run it as a non-root user and smoke it (docker engine; BASE_IMAGE)
+	BASE_IMAGE="$(BASE_IMAGE)" pytest -m container
+
+kubeconfig: install ## Connect kubectl to the cluster: EKS_CLUSTER (aws eks, after OIDC) or KUBECONFIG_DATA (base64)
+	mlops kubeconfig
+
+deploy: install ## Deploy IMAGE_REF to ENV (deploy/overlays/ENV) with kubectl; wait for the rollout
+	mlops deploy --env "$(ENV)" --image "$(IMAGE_REF)"
+
+rollback: install ## Put ENV back on the image it ran before the last deploy
+	mlops rollback --env "$(ENV)"
+
+release: install ## Deploy IMAGE_REF to ENV, smoke URL; if the smoke fails, roll back and fail
+	mlops release --env "$(ENV)" --image "$(IMAGE_REF)" --url "$(URL)" --smoke-wait $(SMOKE_WAIT)

@@ -196,6 +196,17 @@ class DriftSourceChoice(StrEnum):
 
 @app.command()
 @user_errors
+def register(params: ParamsOption = DEFAULT_PARAMS) -> None:
+    """Save the trained model (paths.model_dir) into the BentoML model store, with its lineage."""
+    from mlops_template.serving.registry import register as stage
+
+    registered = stage(_params(params))
+    verb = "registered" if registered.created else "already registered"
+    typer.echo(f"{verb} {registered.tag} {registered.labels}")
+
+
+@app.command()
+@user_errors
 def drift(
     params: ParamsOption = DEFAULT_PARAMS,
     source: Annotated[
@@ -297,6 +308,23 @@ def drift_retrain(
         _fail(str(exc))
 
 
+def smoke(
+    url: Annotated[str, typer.Option(help="The service's base URL.")] = "http://127.0.0.1:3000",
+    wait: Annotated[float, typer.Option(help="Seconds to wait for /readyz (a fresh service is starting).")] = 60,
+    expect_version: Annotated[str | None, typer.Option(help="Fail unless this model version answers.")] = None,
+) -> None:
+    """Smoke-test a running service: probes, one valid and one invalid request."""
+    from mlops_template.serving.smoke import smoke as run_smoke
+
+    result = run_smoke(url, wait_seconds=wait, expect_version=expect_version)
+    typer.echo(result.message(), err=not result.passed)
+    if not result.passed:
+        raise typer.Exit(code=1)
+
+
+EnvOption = Annotated[str, typer.Option("--env", help="The environment: a folder under deploy/overlays.")]
+
+
 @app.command()
 @user_errors
 def keepalive(
@@ -315,6 +343,63 @@ def keepalive(
         typer.echo(keep_alive(p.drift.keepalive_after_days if after_days is None else after_days, workflow))
     except GitHubError as exc:
         _fail(str(exc))
+
+
+def deploy(
+    env: EnvOption,
+    image: Annotated[str, typer.Option(help="The image, pinned: <registry>/<name>:<commit sha>.")],
+) -> None:
+    """Deploy an image to an environment with kubectl and wait for the rollout."""
+    from mlops_template import deploy as kube
+
+    deployed = kube.deploy(env, image)
+    typer.echo(
+        f"{env}: {deployed.workload.namespace}/{deployed.workload.name} runs {image} (before: {deployed.previous})"
+    )
+
+
+@app.command()
+@user_errors
+def rollback(
+    env: EnvOption,
+    to: Annotated[
+        str | None, typer.Option(help="The image to go back to; default: the one before the last deploy.")
+    ] = None,
+) -> None:
+    """Put an environment back on the image it ran before the last deploy."""
+    from mlops_template import deploy as kube
+
+    deployed = kube.rollback(env, to)
+    typer.echo(f"{env}: rolled back to {deployed.image} (from {deployed.previous})")
+
+
+@app.command()
+@user_errors
+def release(
+    env: EnvOption,
+    image: Annotated[str, typer.Option(help="The image, pinned: <registry>/<name>:<commit sha>.")],
+    url: Annotated[str, typer.Option(help="Where the environment's service answers, for the smoke test.")],
+    smoke_wait: Annotated[float, typer.Option(help="Seconds to wait for /readyz.")] = 60,
+) -> None:
+    """Deploy, smoke-test, and roll back to the previous image if either fails (then exit 1)."""
+    from mlops_template import deploy as kube
+
+    try:
+        done = kube.release(env, image, url, smoke_wait=smoke_wait)
+    except kube.DeployError as exc:
+        kube.announce_failure(str(exc))
+        raise
+    typer.echo(done.smoke.message())
+    typer.echo(f"{env}: released {image} (before: {done.deployed.previous})")
+
+
+@app.command()
+@user_errors
+def kubeconfig() -> None:
+    """Connect kubectl to the environment's cluster (EKS_CLUSTER via aws, or KUBECONFIG_DATA)."""
+    from mlops_template import deploy as kube
+
+    typer.echo(kube.connect_kubectl())
 
 
 def main() -> None:  # pragma: no cover

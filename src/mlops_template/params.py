@@ -164,6 +164,22 @@ class DriftParams(_Section):
     keepalive_after_days: int = Field(gt=0, lt=60)
 
 
+class InferenceLogParams(_Section):
+    enabled: bool
+    flush_seconds: float = Field(gt=0)
+    max_buffered_rows: int = Field(gt=0)
+
+
+class ServeParams(_Section):
+    model_name: str = Field(pattern=r"^[a-z0-9]([-._a-z0-9]*[a-z0-9])?$")
+    workers: int = Field(ge=1)
+    timeout_seconds: float = Field(gt=0)
+    max_concurrency: int = Field(ge=1)
+    max_batch_rows: int = Field(ge=1)
+    coalesce_rows: int = Field(ge=0)
+    inference_log: InferenceLogParams
+
+
 class Params(_Section):
     model_config = ConfigDict(extra="allow", frozen=True)  # later issues add sections
 
@@ -176,6 +192,7 @@ class Params(_Section):
     evaluate: EvaluateParams
     report: ReportParams
     drift: DriftParams
+    serve: ServeParams
 
 
 class ParamsError(ValueError):

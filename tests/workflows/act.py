@@ -294,8 +294,9 @@ class ActSession:
             self.add_pull(int(pull["number"]), pull["head"]["sha"], head_repo=head_repo)
         return rendered
 
-    def environment(self, cml: bool) -> dict[str, str]:
-        """The host environment act (and so every step) sees."""
+    def environment(self, cml: bool, standins: Sequence[str] = ()) -> dict[str, str]:
+        """The host environment act (and so every step) sees; `standins` names more
+        directories of `standins/` to put first on PATH (e.g. kubectl, docker)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "ACT_"))}
         for key in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTEST_CURRENT_TEST", "MAKEFLAGS", "MAKELEVEL"):
             env.pop(key, None)
@@ -303,9 +304,12 @@ class ActSession:
         env["UV_NO_PROGRESS"] = "1"  # keep job logs readable
         # Steps must use what the workflow installs, not this checkout's virtual environment.
         paths = [p for p in env.get("PATH", "").split(os.pathsep) if p and not p.startswith(str(self.source))]
-        standins = [str(STANDINS / "gh")] + ([str(STANDINS / "cml")] if cml else [])
-        env["PATH"] = os.pathsep.join(standins + paths)
+        first = [str(STANDINS / name) for name in ("gh", *(["cml"] if cml else []), *standins)]
+        env["PATH"] = os.pathsep.join(first + paths)
         env["HOME"] = str(self.home)
+        # act keeps job workspaces under $XDG_CACHE_HOME/act (default ~/.cache/act); BentoML
+        # refuses to build from a path with a hidden directory in it, so not under `.cache`.
+        env["XDG_CACHE_HOME"] = str(self.home / "cache")
         env["FAKE_GITHUB_DIR"] = str(self.github_dir)
         env["ACT_ARTIFACTS_DIR"] = str(self.artifacts_dir)
         env["ACT_SRC_DIR"] = str(self.repo)
@@ -322,13 +326,14 @@ class ActSession:
         secrets: Mapping[str, str] | None = None,
         variables: Mapping[str, str] | None = None,
         cml: bool = True,
+        standins: Sequence[str] = (),
         extra_args: Sequence[str] = (),
         echo: bool = False,
         timeout: float = 1800,
     ) -> ActResult:
         """Run the workflows that `event` triggers (or just `workflow`/`job`) and return what happened."""
         self.runs += 1
-        act_env = self.environment(cml)
+        act_env = self.environment(cml, standins)
         args = [find_act(), event]
         if event_file is not None:
             args += ["-e", str(self.render_event(Path(event_file).resolve()))]
@@ -418,6 +423,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-s", "--secret", action="append", default=[], metavar="K=V")
     parser.add_argument("--var", action="append", default=[], metavar="K=V")
     parser.add_argument("--no-cml", action="store_true", help="leave `cml` off PATH (exercise the gh fallback)")
+    parser.add_argument(
+        "--standin",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also put standins/NAME first on PATH (kubectl, docker)",
+    )
     parser.add_argument("--session", type=Path, default=default_root(), help="session directory (default: %(default)s)")
     parser.add_argument("--fresh", action="store_true", help="start a new session (new clone, no comments yet)")
     parser.add_argument("--push", action="store_true", help="commit the current working tree to the PR again first")
@@ -447,6 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         secrets=_pairs(args.secret),
         variables=_pairs(args.var),
         cml=not args.no_cml,
+        standins=args.standin,
         extra_args=extra,
         echo=True,
     )

@@ -1,0 +1,58 @@
+"""The baseline for benchmarks/serving.py: a minimal FastAPI app on the same model.
+
+What a team would write without BentoML: the same request model, the same Predictor
+(clean_features + the saved Pipeline), one sync endpoint per shape, uvicorn. No
+coalescing, no inference log, no metrics. Started by serving.py:
+`MLOPS_MODEL_DIR=models/churn uvicorn benchmarks.fastapi_app:app`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+from threadpoolctl import threadpool_limits
+
+from mlops_template.params import load_params
+from mlops_template.serving.predictor import Predictor
+from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_frame
+
+threadpool_limits(1)  # one OpenMP thread per process, as in the service
+_params = load_params()
+predictor = Predictor.from_directory(
+    Path(os.environ.get("MLOPS_MODEL_DIR", str(_params.paths.model_dir))),
+    threshold=_params.evaluate.decision_threshold,
+    version="baseline",
+)
+Record = record_model()
+app = FastAPI()
+
+
+class Batch(BaseModel):
+    records: Annotated[list[Record], Field(min_length=1, max_length=_params.serve.max_batch_rows)]  # type: ignore[valid-type]
+
+
+@app.post("/predict")
+def predict(record: Record) -> Prediction:  # type: ignore[valid-type]
+    (probability,) = predictor.predict(records_to_frame([record]))
+    return Prediction(
+        probability=float(probability),
+        label=bool(probability >= predictor.threshold),
+        threshold=predictor.threshold,
+        model_version=predictor.version,
+    )
+
+
+@app.post("/predict_batch")
+def predict_batch(batch: Batch) -> BatchPrediction:
+    probability = predictor.predict(records_to_frame(batch.records))
+    return BatchPrediction(
+        probability=probability.tolist(),
+        label=predictor.labels(probability).tolist(),
+        threshold=predictor.threshold,
+        model_version=predictor.version,
+        rows=len(probability),
+    )

@@ -1,0 +1,99 @@
+"""Where a prediction's time goes, stage by stage, for one row and for 1,000 rows.
+
+    python -m benchmarks.serving_profile
+
+Stages, in the order a request meets them: JSON parsing + pydantic validation (what
+BentoML does before the endpoint runs), building the raw frame, `clean_features`, the
+saved Pipeline's `predict_proba` (its preprocessing and its model separately), and the
+inference log line (one `json.dumps` per row, as `InferenceLog.append`, against
+`append_frame`). Medians over repeated calls, one OpenMP thread, a trained model needed
+(`make run`).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import TypeAdapter
+from threadpoolctl import threadpool_limits
+
+from benchmarks.serving import ROOT, SIZES, payloads
+from mlops_template.inference_log import InferenceLog, Prediction
+from mlops_template.prepare import clean_features
+from mlops_template.serving.predictor import Predictor
+from mlops_template.serving.request import record_model, records_to_frame
+
+
+def median_ms(call: Callable[[], object], budget_s: float = 2.0) -> float:
+    call()
+    times: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    while time.perf_counter() < deadline or len(times) < 5:
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[float]:
+    """Milliseconds per stage for one request of `size` rows."""
+    preprocess, model = predictor.model[:-1], predictor.model[-1]
+    adapter: TypeAdapter[object] = TypeAdapter(record_model() if size == 1 else list[record_model()])  # type: ignore[misc,arg-type]
+    text = body if size == 1 else json.dumps(json.loads(body)["records"]).encode()
+    validated = adapter.validate_json(text)
+    records = [validated] if size == 1 else validated
+    frame = records_to_frame(records)  # type: ignore[arg-type]
+    clean = clean_features(frame, complete=True)[list(predictor.features)]
+    features = preprocess.transform(clean)
+    probability = model.predict_proba(features)[:, 1]
+    labels = probability >= predictor.threshold
+    log = InferenceLog(folder / f"log-{size}")
+    when = datetime.now(UTC)
+    plain = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    one_by_one = [(r, float(p), bool(b)) for r, p, b in zip(plain, probability, labels, strict=True)]
+    return [
+        median_ms(lambda: adapter.validate_json(text)),
+        median_ms(lambda: records_to_frame(records)),  # type: ignore[arg-type]
+        median_ms(lambda: clean_features(frame, complete=True)),
+        median_ms(lambda: preprocess.transform(clean)),
+        median_ms(lambda: model.predict_proba(features)),
+        median_ms(lambda: log.append(Prediction(r, p, b, "v", when) for r, p, b in one_by_one)),
+        median_ms(lambda: log.append_frame(frame, probability, labels, "v", when)),
+    ]
+
+
+STAGES = [
+    "JSON + pydantic validation",
+    "records → raw frame",
+    "clean_features",
+    "Pipeline: preprocessing",
+    "Pipeline: model",
+    "log: append (json.dumps per row)",
+    "log: append_frame (pandas)",
+]
+
+
+def main() -> None:
+    threadpool_limits(1)
+    predictor = Predictor.from_directory(ROOT / "models/churn", threshold=0.5, version="profile")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = payloads(Path(tmp), ROOT / "data/sample/customers.csv")
+        rows = {size: profile(size, files[str(size)].read_bytes(), predictor, Path(tmp)) for size in SIZES}
+    print("| stage | 1 row | 1,000 rows |")
+    print("|---|---|---|")
+    for index, stage in enumerate(STAGES):
+        print(f"| {stage} | {rows[1][index]:.2f} ms | {rows[1000][index]:.1f} ms |")
+    total = [sum(rows[size][:5]) for size in SIZES]
+    print(f"| request path (the first five) | {total[0]:.1f} ms | {total[1]:.1f} ms |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Batch scoring from a file: a CSV or Parquet export posted as the request body.
+
+The file is read by the data gate's reader (`data.read.read_raw_table`, so a broken file
+gets the same plain message as in the pipeline) and each row is held to the request
+model, like a JSON record. The target column, which labelled exports carry, is ignored.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from mlops_template.data.read import CSV_SUFFIXES, PARQUET_SUFFIXES, DataFileError, read_raw_table
+from mlops_template.features import contract
+from mlops_template.serving.request import record_model, records_adapter
+
+PARQUET_MAGIC = b"PAR1"
+MAX_LISTED_ERRORS = 50
+CONTENT_TYPES = {
+    "text/csv": CSV_SUFFIXES[0],
+    "application/csv": CSV_SUFFIXES[0],
+    "application/vnd.apache.parquet": PARQUET_SUFFIXES[0],
+    "application/x-parquet": PARQUET_SUFFIXES[0],
+}
+
+
+class BatchFileError(ValueError):
+    """The upload is not a table of records; the message says why (for a 4xx)."""
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+
+
+def _suffix(body: bytes, content_type: str) -> str:
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if media in CONTENT_TYPES:
+        return CONTENT_TYPES[media]
+    if body.startswith(PARQUET_MAGIC):
+        return PARQUET_SUFFIXES[0]
+    if media in ("", "application/octet-stream", "text/plain"):
+        return CSV_SUFFIXES[0]
+    raise BatchFileError(
+        f"unsupported content type {media!r}: send a CSV (text/csv) or Parquet (application/vnd.apache.parquet) body"
+    )
+
+
+def read_upload(body: bytes, content_type: str) -> pd.DataFrame:
+    """The uploaded table, every CSV value as text (as the gate reads a raw export)."""
+    if not body:
+        raise BatchFileError("the request body is empty: send the CSV or Parquet file as the body")
+    suffix = _suffix(body, content_type)
+    with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(body)
+        try:
+            return read_raw_table(path)
+        except DataFileError as exc:
+            raise BatchFileError(str(exc).replace(str(path), "the uploaded file")) from exc
+
+
+def _as_python(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with None for every missing value (NaN is not a missing number to pydantic)."""
+    objects = frame.astype(object)
+    return objects.where(frame.notna(), None).to_dict("records")
+
+
+def records_from_upload(frame: pd.DataFrame, max_rows: int) -> list[BaseModel]:
+    """Validate each row with the request model; errors name the row, its CSV line and the field."""
+    if len(frame) > max_rows:
+        raise BatchFileError(
+            f"the file has {len(frame):,} rows; at most {max_rows:,} per request (serve.max_batch_rows)"
+        )
+    target = contract().target.name
+    frame = frame.drop(columns=[target], errors="ignore")
+    fields = record_model().model_fields
+    unexpected = [name for name in frame.columns if name not in fields]
+    if unexpected:
+        raise BatchFileError(f"unexpected column(s) {', '.join(map(str, unexpected))}; expected: {', '.join(fields)}")
+    missing = [name for name, info in fields.items() if info.is_required() and name not in frame.columns]
+    if missing:
+        raise BatchFileError(f"required column(s) missing: {', '.join(missing)}")
+    try:
+        return records_adapter().validate_python(_as_python(frame))
+    except ValidationError as exc:
+        details = []
+        for error in exc.errors(include_url=False, include_context=False)[:MAX_LISTED_ERRORS]:
+            row, *field = error["loc"]
+            details.append(
+                {
+                    "row": row,
+                    "line": row + 2 if isinstance(row, int) else None,  # CSV: the header is line 1
+                    "field": ".".join(str(part) for part in field),
+                    "message": error["msg"],
+                    "value": None if error["type"] == "missing" else str(error.get("input"))[:100],
+                }
+            )
+        raise BatchFileError(
+            f"{exc.error_count()} invalid value(s) in the uploaded file (the first {len(details)} listed)", details
+        ) from exc

@@ -1,0 +1,44 @@
+"""The trained model behind every way of serving it: raw rows in, probabilities out.
+
+The service, the FastAPI baseline in benchmarks/ and in-process scoring all call
+`Predictor.predict`, which cleans the rows with the training code
+(`prepare.clean_features`) and runs the saved scikit-learn Pipeline, so there is exactly
+one path from a raw record to a probability and no train/serve skew.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.pipeline import Pipeline
+
+from mlops_template.model_files import load_model
+from mlops_template.prepare import clean_features
+
+
+@dataclass(frozen=True)
+class Predictor:
+    model: Pipeline
+    features: tuple[str, ...]
+    threshold: float
+    version: str
+
+    @classmethod
+    def from_directory(cls, directory: Path, *, threshold: float, version: str) -> Predictor:
+        """A model saved by `train` (model.joblib + model_card.json), from a folder or the model store."""
+        model, card = load_model(directory)
+        return cls(model=model, features=tuple(card.features), threshold=threshold, version=version)
+
+    def predict(self, raw: pd.DataFrame) -> np.ndarray:
+        """Probability of the positive class for each raw row, cleaned as in training."""
+        clean = clean_features(raw, complete=True)
+        # The request model already refused NaN/inf, so scikit-learn's finiteness scan is redundant.
+        with sklearn.config_context(assume_finite=True):
+            return self.model.predict_proba(clean[list(self.features)])[:, 1]
+
+    def labels(self, probability: np.ndarray) -> np.ndarray:
+        return probability >= self.threshold

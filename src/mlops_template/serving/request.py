@@ -1,0 +1,155 @@
+"""The service's request and response models, generated from the data contract.
+
+A request record is a row of the raw schema without the target, so a client sends what
+the source system exports and the service holds it to the same contract as the data gate
+(`features.contract()`); no column is named here. A bad record is rejected with a 4xx
+whose body names the field and the rule:
+
+- a number must be a number inside the contract's range (`in_range` of the clean schema);
+  NaN and infinity are refused;
+- a yes/no must be a JSON boolean or a spelling the gate accepts (`checks.parse_boolean`);
+- a date must be a date pandas can hold (years 1677 to 2262);
+- a column the clean schema does not allow to be missing is required;
+- a field the contract does not know is an error (the raw schema is strict).
+
+What the pipeline repairs is repaired the same way here, by the training code itself
+(`prepare.clean_features`): categories are free strings whose spelling is normalised and
+which become missing when the model has never seen them, and an absent or null optional
+value is missing. The model's pipeline imputes both, as it did in training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from functools import cache
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, create_model
+
+from mlops_template.checks import FALSE_SPELLINGS, TRUE_SPELLINGS, parse_boolean
+from mlops_template.features import Column, contract
+
+# The dates pandas can hold (clean_features makes them datetime64[ns]); outside, cleaning would fail.
+EARLIEST_DATE = (pd.Timestamp.min + pd.Timedelta(days=1)).date()
+LATEST_DATE = pd.Timestamp.max.date()
+MAX_TEXT_LENGTH = 1_000
+MAX_CATEGORY_LENGTH = 100
+_YES_NO_HELP = f"true/false or one of {', '.join(sorted(TRUE_SPELLINGS | FALSE_SPELLINGS))} (any case)"
+
+
+def _yes_no(value: object) -> object:
+    """Let through what `clean_features` can read as a boolean; the value itself is kept."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str | int | float) and parse_boolean(str(value)) is not None:
+        return value
+    raise ValueError(f"not a yes/no value: expected {_YES_NO_HELP}")
+
+
+def _not_a_boolean(value: object) -> object:
+    """JSON `true` is not the number 1: refuse it rather than guess."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    return value
+
+
+def _field(column: Column) -> tuple[Any, Any]:
+    """The pydantic type and Field of one contract column as a client sends it."""
+    optional = column.nullable
+    default: Any = None if optional else ...
+    if column.kind == "number":
+        low, high = column.min_value, column.max_value
+        span = f" in [{low:g}, {high:g}]" if low is not None and high is not None else ""
+        return (
+            Annotated[float | None if optional else float, BeforeValidator(_not_a_boolean)],
+            Field(default, ge=low, le=high, allow_inf_nan=False, description=f"A number{span}; null = unknown."),
+        )
+    if column.kind == "category":
+        known = ", ".join(column.categories)
+        return (
+            str | None if optional else str,
+            Field(
+                default,
+                max_length=MAX_CATEGORY_LENGTH,
+                description=f"One of {known} (case, spaces, '-' and '_' are forgiven); "
+                "any other value is treated as unknown, as in training.",
+                examples=list(column.categories[:1]),
+            ),
+        )
+    if column.kind == "boolean":
+        kind = bool | str | None if optional else bool | str
+        return Annotated[kind, BeforeValidator(_yes_no)], Field(default, description=f"Yes/no: {_YES_NO_HELP}.")
+    if column.kind == "date":
+        return (
+            date | None if optional else date,
+            Field(default, ge=EARLIEST_DATE, le=LATEST_DATE, description="A date, YYYY-MM-DD."),
+        )
+    # An id or free-text column: accepted because exports carry it, never a model input.
+    limit = MAX_TEXT_LENGTH if column.role == "text" else MAX_CATEGORY_LENGTH
+    return str | None, Field(None, max_length=limit, description=f"Not used by the model ({column.role}).")
+
+
+@cache
+def record_model() -> type[BaseModel]:
+    """One record of the raw contract without its target, as a pydantic model."""
+    spec = contract()
+    fields = {c.name: _field(c) for c in spec.columns if c.role != "target"}
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        "Record",
+        __config__=ConfigDict(extra="forbid", str_max_length=MAX_TEXT_LENGTH),
+        __doc__="One customer as the source system exports it (the raw data contract, without the target).",
+        **fields,
+    )
+    return model
+
+
+@cache
+def records_adapter() -> TypeAdapter[list[BaseModel]]:
+    """Validates a list of plain dicts (rows of an uploaded file) into records."""
+    return TypeAdapter(list[record_model()])  # type: ignore[misc,arg-type]
+
+
+def _frame_columns() -> tuple[Column, ...]:
+    """The columns a request frame carries: the model's inputs and the id (for the inference log)."""
+    return tuple(c for c in contract().columns if c.is_feature or c.role == "id")
+
+
+def records_to_frame(records: Sequence[BaseModel]) -> pd.DataFrame:
+    """The raw table `clean_features` expects, built column by column from validated records.
+
+    Values stay as received (a category's spelling, "Y" for a yes); numbers become float64
+    with NaN for missing, dates ISO strings, as they would arrive in a CSV export.
+    """
+    columns: dict[str, Any] = {}
+    for column in _frame_columns():
+        values = [getattr(record, column.name) for record in records]
+        if column.kind == "number":
+            columns[column.name] = np.array(values, dtype=float)  # None becomes NaN
+        elif column.kind == "date":
+            dates = [None if v is None else v.isoformat() for v in values]
+            columns[column.name] = pd.Series(dates, dtype=object)
+        else:  # object, as received: pandas' string inference costs more than the cleaning it saves
+            columns[column.name] = pd.Series(values, dtype=object)
+    return pd.DataFrame(columns, copy=False)
+
+
+class Prediction(BaseModel):
+    """The model's answer for one record."""
+
+    probability: float = Field(description="Probability of the positive class (the contract's target).")
+    label: bool = Field(description="probability ≥ threshold.")
+    threshold: float = Field(description="The decision threshold the model was evaluated with.")
+    model_version: str = Field(description="The BentoML model tag that answered.")
+
+
+class BatchPrediction(BaseModel):
+    """The model's answers for a batch, in the order of the records sent (column-wise: compact and fast)."""
+
+    probability: list[float]
+    label: list[bool]
+    threshold: float
+    model_version: str
+    rows: int

@@ -1,0 +1,183 @@
+"""The BentoML service: what `bentoml serve`, `make serve` and the container run.
+
+Endpoints (all POST, JSON unless said otherwise):
+- /predict        one record            -> probability, label, threshold, model_version
+- /predict_batch  {"records": [...]}    -> column-wise answers, in the order sent
+- /predict_file   a CSV or Parquet body -> the same, for batch scoring of an export
+- /livez /readyz /metrics               -> BentoML's probes and Prometheus metrics
+
+Settings come from params.yaml `serve` (`MLOPS_PARAMS` names another file). They are read
+when BentoML imports this module, because its decorator takes the traffic limits and the
+model tag at class definition; nothing else happens at import. The model comes from the
+BentoML model store (`mlops register`), with the decision threshold it was registered with.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Collection
+from pathlib import Path
+from typing import Annotated
+
+import bentoml
+import numpy as np
+from pydantic import BaseModel, Field
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+from threadpoolctl import threadpool_limits
+
+from mlops_template.inference_log import InferenceLog, now
+from mlops_template.params import load_params
+from mlops_template.serving.batch_file import BatchFileError, read_upload, records_from_upload
+from mlops_template.serving.coalesce import Coalescer
+from mlops_template.serving.log_buffer import LogBuffer
+from mlops_template.serving.registry import load_registered
+from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_frame
+
+logger = logging.getLogger(__name__)
+
+PARAMS = load_params(Path(os.environ.get("MLOPS_PARAMS", "params.yaml")))
+SETTINGS = PARAMS.serve
+Record = record_model()
+# The base image is a build argument (`bentoml build --arg base_image=...`, see `make bento`):
+# python:3.11-slim on GitHub, a local stand-in where Docker Hub is out of reach.
+BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
+
+file_routes = Starlette()
+# An export row is a few hundred bytes; this bounds what one upload may hold in memory.
+MAX_FILE_BYTES = SETTINGS.max_batch_rows * 2048
+
+
+class JsonOnly:
+    """The JSON endpoints take `application/json` and nothing else: a 415 names what to send.
+
+    BentoML would also parse form and multipart bodies there (and, for a form field that
+    is a URL, download it); a malformed multipart body then ended in a 500.
+    """
+
+    def __init__(self, app: ASGIApp, paths: Collection[str]) -> None:
+        self.app = app
+        self.paths = frozenset(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self.paths:
+            content_type = dict(scope["headers"]).get(b"content-type", b"application/json")
+            media_type = content_type.split(b";", 1)[0].strip().lower()
+            if media_type not in (b"application/json", b""):
+                sent = media_type.decode(errors="replace")
+                error = f"unsupported content type {sent!r}: send application/json"
+                response = JSONResponse({"error": error}, status_code=415)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+@bentoml.service(
+    image=bentoml.images.Image(base_image=BASE_IMAGE, python_version="3.11", lock_python_packages=False),
+    workers=SETTINGS.workers,
+    traffic={"timeout": SETTINGS.timeout_seconds, "max_concurrency": SETTINGS.max_concurrency},
+    envs=[{"name": "BENTOML_DO_NOT_TRACK", "value": "true"}],
+)
+@bentoml.asgi_app(file_routes, path="/")
+class PredictionService:
+    model_ref = bentoml.models.BentoModel(f"{SETTINGS.model_name}:latest")
+
+    def __init__(self) -> None:
+        # One OpenMP thread per worker process: the workers already fill the cores, and
+        # scikit-learn's default (one thread per core in every worker) made single-row
+        # latency jump from ~25 ms to 60-1500 ms under load (benchmarks/serving.py).
+        threadpool_limits(1)
+        self.predictor = load_registered(self.model_ref)
+        settings = SETTINGS.inference_log
+        self.log = (
+            LogBuffer(
+                InferenceLog(PARAMS.paths.inference_log_dir),
+                flush_seconds=settings.flush_seconds,
+                max_buffered_rows=settings.max_buffered_rows,
+            )
+            if settings.enabled
+            else None
+        )
+        self.coalescer: Coalescer[BaseModel, float] = Coalescer(self._score, SETTINGS.coalesce_rows)
+        logger.info("serving %s (threshold %s)", self.predictor.version, self.predictor.threshold)
+
+    def _score(self, records: list[BaseModel]) -> list[float]:
+        """Runs in the model thread: one frame, one model call, one log entry for all records."""
+        frame = records_to_frame(records)
+        probability = self.predictor.predict(frame)
+        if self.log is not None:
+            self.log.add(frame, probability, self.predictor.labels(probability), self.predictor.version, now())
+        return probability.tolist()
+
+    async def score(self, records: list[BaseModel]) -> BatchPrediction:
+        probability = np.array(await self.coalescer.submit(records))
+        return BatchPrediction(
+            probability=probability.tolist(),
+            label=self.predictor.labels(probability).tolist(),
+            threshold=self.predictor.threshold,
+            model_version=self.predictor.version,
+            rows=len(probability),
+        )
+
+    @bentoml.api
+    async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
+        """Score one record."""
+        (probability,) = await self.coalescer.submit([record])
+        return Prediction(
+            probability=float(probability),
+            label=bool(probability >= self.predictor.threshold),
+            threshold=self.predictor.threshold,
+            model_version=self.predictor.version,
+        )
+
+    @bentoml.api
+    async def predict_batch(
+        self,
+        records: Annotated[list[Record], Field(min_length=1, max_length=SETTINGS.max_batch_rows)],  # type: ignore[valid-type]
+    ) -> BatchPrediction:
+        """Score a list of records; answers come back column-wise in the same order."""
+        return await self.score(records)
+
+    @bentoml.on_shutdown
+    def close(self) -> None:
+        self.coalescer.close()
+        if self.log is not None:
+            self.log.close()
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BatchFileError(f"the file is larger than {limit:,} bytes ({SETTINGS.max_batch_rows:,} rows at most)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _records(body: bytes, content_type: str) -> list[BaseModel]:
+    return records_from_upload(read_upload(body, content_type), SETTINGS.max_batch_rows)
+
+
+async def predict_file(request: Request) -> JSONResponse:
+    """Score a CSV or Parquet export sent as the request body (batch scoring)."""
+    service: PredictionService = bentoml.get_current_service()
+    try:
+        body = await _read_body(request, MAX_FILE_BYTES)
+        # Parsing and validating thousands of rows is CPU work: off the event loop.
+        records = await run_in_threadpool(_records, body, request.headers.get("content-type", ""))
+    except BatchFileError as exc:
+        return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
+    result = await service.score(records)
+    return JSONResponse(result.model_dump())
+
+
+file_routes.add_route("/predict_file", predict_file, methods=["POST"])
+PredictionService.add_asgi_middleware(  # type: ignore[attr-defined]
+    JsonOnly,
+    paths=[api.route for api in PredictionService.apis.values()],  # type: ignore[attr-defined]
+)

@@ -1,0 +1,181 @@
+"""Units of the service: the request model read off the contract, the frame it builds,
+coalescing of concurrent requests, and the buffered inference log."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from mlops_template.features import contract
+from mlops_template.inference_log import InferenceLog, Prediction, read_log
+from mlops_template.prepare import clean_features
+from mlops_template.serving.coalesce import Coalescer
+from mlops_template.serving.log_buffer import LogBuffer
+from mlops_template.serving.request import record_model, records_to_frame
+
+VALID = {"signup_date": "2024-02-29", "age": "41", "region": " North ", "has_partner": "Y", "auto_renew": False}
+
+
+def test_the_request_model_is_the_raw_contract_without_the_target() -> None:
+    fields = record_model().model_fields
+    spec = contract()
+    assert set(fields) == {c.name for c in spec.columns} - {spec.target.name}
+    for column in spec.features():
+        assert fields[column.name].is_required() == (not column.nullable), column.name
+
+
+@pytest.mark.parametrize("column", contract().features("number"), ids=lambda c: c.name)
+def test_numbers_are_held_to_the_contract_range(column: Any) -> None:
+    model = record_model()
+    model.model_validate(VALID | {column.name: column.min_value})
+    model.model_validate(VALID | {column.name: column.max_value})
+    for outside in (column.min_value - 1, column.max_value + 1, float("nan"), True):
+        with pytest.raises(ValidationError) as error:
+            model.model_validate(VALID | {column.name: outside})
+        assert error.value.errors()[0]["loc"] == (column.name,)
+
+
+@pytest.mark.parametrize("column", contract().features("boolean"), ids=lambda c: c.name)
+def test_yes_no_takes_the_gate_spellings_and_nothing_else(column: Any) -> None:
+    model = record_model()
+    for spelling in ("yes", "Y", "TRUE", "1", "no", "n", "False", "0", True, False, 1, 0, None):
+        model.model_validate(VALID | {column.name: spelling})
+    wrong_values: list[object] = ["maybe", "2", 2, [], {}]
+    for wrong in wrong_values:
+        with pytest.raises(ValidationError):
+            model.model_validate(VALID | {column.name: wrong})
+
+
+def test_categories_are_free_strings_and_unknown_ones_become_missing_when_cleaned() -> None:
+    category = contract().features("category")[0]
+    model = record_model()
+    records = [model.model_validate(VALID | {category.name: value}) for value in ("Mars", None, category.categories[0])]
+    clean = clean_features(records_to_frame(records))
+    assert clean[category.name].isna().tolist() == [True, True, False]
+
+
+def test_unknown_fields_and_the_target_are_refused() -> None:
+    for extra in ("colour", contract().target.name):
+        with pytest.raises(ValidationError, match=extra):
+            record_model().model_validate(VALID | {extra: "x"})
+
+
+def test_the_frame_cleans_like_the_same_rows_read_from_a_csv() -> None:
+    """A request record and the same row in an export are one thing to clean_features."""
+    rows = [VALID, {"signup_date": "2023-01-31", "plan": "PREMIUM", "tenure_months": 3.5, "paperless_billing": "n"}]
+    model = record_model()
+    from_requests = clean_features(records_to_frame([model.model_validate(r) for r in rows]))
+    csv_like = pd.DataFrame(rows).astype("string").reindex(columns=list(from_requests.columns))
+    from_export = clean_features(csv_like)
+    pd.testing.assert_frame_equal(from_requests, from_export, check_dtype=False)
+
+
+def test_coalescing_merges_requests_that_wait_and_keeps_each_answer_with_its_request() -> None:
+    calls: list[int] = []
+    release = threading.Event()
+
+    def run(items: list[int]) -> list[int]:
+        calls.append(len(items))
+        release.wait(5)
+        return [item * 10 for item in items]
+
+    async def scenario() -> list[list[int]]:
+        coalescer: Coalescer[int, int] = Coalescer(run, max_items=100)
+        first = asyncio.ensure_future(coalescer.submit([1]))
+        await asyncio.sleep(0.05)  # the first call is running; these three wait together
+        rest = [asyncio.ensure_future(coalescer.submit(items)) for items in ([2], [3, 4], [5])]
+        await asyncio.sleep(0.05)
+        release.set()
+        answers = await asyncio.gather(first, *rest)
+        coalescer.close()
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert answers == [[10], [20], [30, 40], [50]]
+    assert calls == [1, 4]
+
+
+def test_coalescing_respects_the_row_limit_but_never_splits_a_request() -> None:
+    calls: list[int] = []
+
+    def run(items: list[int]) -> list[int]:
+        calls.append(len(items))
+        return items
+
+    async def scenario() -> None:
+        coalescer: Coalescer[int, int] = Coalescer(run, max_items=3)
+        await asyncio.gather(*(coalescer.submit(list(range(n))) for n in (2, 2, 5, 1)))
+        coalescer.close()
+
+    asyncio.run(scenario())
+    assert calls == [2, 2, 5, 1]  # 2+2 would pass the limit of 3; the 5 goes alone
+
+
+def test_a_request_that_breaks_the_model_fails_alone() -> None:
+    def run(items: list[int]) -> list[int]:
+        if -1 in items:
+            raise ValueError("bad row")
+        return items
+
+    async def scenario() -> list[Any]:
+        coalescer: Coalescer[int, int] = Coalescer(run, max_items=100)
+        answers = await asyncio.gather(
+            coalescer.submit([1]), coalescer.submit([-1]), coalescer.submit([2]), return_exceptions=True
+        )
+        coalescer.close()
+        return list(answers)
+
+    good, bad, other = asyncio.run(scenario())
+    assert good == [1]
+    assert other == [2]
+    assert isinstance(bad, ValueError)
+
+
+def test_without_coalescing_every_request_is_its_own_call() -> None:
+    calls: list[int] = []
+
+    def run(items: list[int]) -> list[int]:
+        calls.append(len(items))
+        return items
+
+    async def scenario() -> None:
+        coalescer: Coalescer[int, int] = Coalescer(run, max_items=0)
+        await asyncio.gather(*(coalescer.submit([i]) for i in range(5)))
+        coalescer.close()
+
+    asyncio.run(scenario())
+    assert calls == [1] * 5
+
+
+def test_append_frame_writes_the_lines_append_writes(tmp_path: Path) -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    features = pd.DataFrame({"age": [41.0, np.nan], "region": ["north", None], "has_partner": ["Y", True]})
+    probability = np.array([0.25, 0.75])
+    one_by_one, framed = tmp_path / "a", tmp_path / "b"
+    InferenceLog(one_by_one).append(
+        Prediction(dict(row), float(p), bool(p >= 0.5), "m:1", when)
+        for row, p in zip(
+            features.astype(object).where(features.notna(), None).to_dict("records"), probability, strict=True
+        )
+    )
+    InferenceLog(framed).append_frame(features, probability, probability >= 0.5, "m:1", when)
+    pd.testing.assert_frame_equal(read_log(one_by_one), read_log(framed))
+
+
+def test_the_log_buffer_writes_in_the_background_and_counts_what_it_drops(tmp_path: Path) -> None:
+    buffer = LogBuffer(InferenceLog(tmp_path), flush_seconds=0.05, max_buffered_rows=3)
+    frame = pd.DataFrame({"age": [1.0, 2.0]})
+    when = datetime.now(UTC)
+    for _ in range(3):
+        buffer.add(frame, np.array([0.1, 0.9]), np.array([False, True]), "m:1", when)
+    buffer.close()
+    assert buffer.written_rows + buffer.dropped_rows == 6
+    assert len(read_log(tmp_path)) == buffer.written_rows >= 2

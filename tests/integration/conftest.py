@@ -1,0 +1,147 @@
+"""A served model for the service tests: trained by the real stages, registered, served.
+
+The stages run in-process on a generated sample with every path in a temporary folder
+(no DVC needed, nothing in the repository is touched); `mlops register` puts the model
+into a throw-away BentoML home; `served` starts the real `bentoml serve` on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from mlops_template import evaluate, prepare, split, train, validate
+from mlops_template.data import ingest
+from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
+from mlops_template.params import Params, load_params
+
+SERVICE = "mlops_template.serving.service:PredictionService"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Container tests build an image (minutes): they run only when selected (`make test-container`)."""
+    if "container" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="builds and runs the service image (minutes): run it with `make test-container`")
+    for item in items:
+        if "container" in item.keywords:
+            item.add_marker(skip)
+
+
+START_TIMEOUT_S = 180
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    folder: Path
+    params_file: Path
+    params: Params
+    bentoml_home: Path
+    tag: str
+
+    def env(self) -> dict[str, str]:
+        return os.environ | {
+            "BENTOML_HOME": str(self.bentoml_home),
+            "BENTOML_DO_NOT_TRACK": "true",
+            "MLOPS_PARAMS": str(self.params_file),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+
+
+def tool(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> TrainedModel:
+    folder = tmp_path_factory.mktemp("served-model")
+    write_csv(generate_raw(GeneratorSettings(rows=6_000, seed=21)), folder / "input.csv")
+    settings = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
+    settings["data"]["input"] = str(folder / "input.csv")
+    settings["paths"] = {key: str(folder / value) for key, value in settings["paths"].items()}
+    settings["serve"]["workers"] = 1
+    settings["serve"]["inference_log"]["flush_seconds"] = 0.2
+    params_file = folder / "params.yaml"
+    params_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    params = load_params(params_file)
+    for stage in (ingest, validate, prepare, split, train, evaluate):
+        stage.run(params)
+    home = folder / "bentoml"
+    model = TrainedModel(folder, params_file, params, home, tag="")
+    result = subprocess.run(
+        [tool("mlops"), "register", "--params", str(params_file)],
+        env=model.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    tag = result.stdout.split()[1]
+    return TrainedModel(folder, params_file, params, home, tag)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    model: TrainedModel
+    log: Path
+
+
+@contextmanager
+def serving(model: TrainedModel, log: Path, command: list[str] | None = None) -> Iterator[str]:
+    """`bentoml serve` (or `command`) on a free 127.0.0.1 port until /readyz answers; stopped after."""
+    port = free_port()
+    command = command or [tool("bentoml"), "serve", SERVICE, "--host", "127.0.0.1", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, env=model.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"the server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not ready after {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def served(trained_model: TrainedModel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The real service, started once per test module."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with serving(trained_model, log) as url:
+        yield Served(url, trained_model, log)
