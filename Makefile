@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench clean pull report report-check post-report ci-lint ci-local test-workflows
+.PHONY: help install run test test-fast lint format sample bench bench-drift clean pull report report-check post-report drift drift-issue drift-retrain keepalive ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -47,8 +47,8 @@ report-check: install ## Fail when the report's verdict fails (gate failed, pipe
 post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR comment (cml, else gh); stdlib only, installs nothing
 	PYTHONPATH=src python3 -m mlops_template.report.post
 
-test: install lint ## Lint, type-check and run the test suite
-	pytest
+test: install lint ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
+	pytest -m "not act"
 
 test-fast: install ## The test suite without the slow end-to-end tests
 	pytest -m "not slow"
@@ -68,6 +68,22 @@ sample: install ## Regenerate the embedded sample data from params.yaml data.sam
 bench: install ## Run the benchmarks (results go into README.md by hand)
 	python -m benchmarks.gate_throughput
 	python -m benchmarks.pipeline_time
+	python -m benchmarks.drift_speed
+
+drift: install ## Drift check: current data vs the training data -> reports/drift (exit 0 no drift, 3 drift, 4 could not check)
+	mlops drift
+
+drift-issue: install ## Publish reports/drift/drift.json on GitHub (gh): open or update the ONE drift issue; nothing on no drift
+	mlops drift-issue
+
+drift-retrain: install ## Retrain on the training data + the labelled current batch; push branch drift-retrain and open its PR (gh)
+	mlops drift-retrain
+
+keepalive: install ## Keep the scheduled drift workflow enabled: re-enable it via the API once main is quiet (no commits)
+	mlops keepalive
+
+bench-drift: install ## Time the drift statistics on 1M rows x 20 features (result goes into README.md by hand)
+	python -m benchmarks.drift_speed
 
 clean: ## Remove pipeline outputs and caches (not the DVC cache)
 	rm -rf data/raw data/prepared data/split models metrics plots reports .pytest_cache .mypy_cache .ruff_cache
@@ -89,10 +105,13 @@ ci-local: install ## Run the workflows for real with act: a pull request, the co
 	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
 	$(ACT) --comments
+	$(ACT) --fresh schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
+	$(ACT) schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
+	$(ACT) --comments
 	# deploy.yml on a merge, docker and kubectl stand-ins, staging = the real service, production's smoke test failing
 	pytest tests/workflows/test_deploy_workflow.py
 
-test-workflows: install ## The act-based workflow tests (a few minutes): PR, second push, bad data, gh fallback, fork
+test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, gh fallback, fork; drift, retraining PR
 	pytest -m act
 
 # ---- The service: serve, Bento, container, smoke, deploy (README "Service") -----------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -187,6 +188,12 @@ def report_check(params: ParamsOption = DEFAULT_PARAMS) -> None:
     typer.echo("the PR report's verdict is: ready to merge")
 
 
+class DriftSourceChoice(StrEnum):
+    inference_log = "inference_log"
+    file = "file"
+    sample = "sample"
+
+
 @app.command()
 @user_errors
 def register(params: ParamsOption = DEFAULT_PARAMS) -> None:
@@ -200,6 +207,107 @@ def register(params: ParamsOption = DEFAULT_PARAMS) -> None:
 
 @app.command()
 @user_errors
+def drift(
+    params: ParamsOption = DEFAULT_PARAMS,
+    source: Annotated[
+        DriftSourceChoice | None, typer.Option(help="Use only this source instead of the list in drift.sources.")
+    ] = None,
+    current: Annotated[
+        str | None,
+        typer.Option(help="A CSV/Parquet path, URL or DVC-tracked file to check (instead of drift.sources)."),
+    ] = None,
+    fail_on_drift: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-drift/--no-fail-on-drift",
+            envvar="MLOPS_DRIFT_FAIL_ON_DRIFT",
+            help="Exit 3 on drift (default); with --no-fail-on-drift drift exits 0 and only the report says so.",
+        ),
+    ] = True,
+) -> None:
+    """Drift check: the current batch against the training data. Exit 0 no drift, 3 drift, 4 could not check."""
+    from mlops_template.drift import check
+
+    outcome = check.run(_params(params), source=source.value if source else None, file=current)
+    color = {"drift": typer.colors.RED, "no drift": typer.colors.GREEN}.get(outcome.status, typer.colors.YELLOW)
+    typer.secho(outcome.summary, fg=color, err=outcome.status == "could not check")
+    typer.echo(f"report: {outcome.markdown_path} (machine-readable: {outcome.json_path})")
+    code = outcome.exit_code
+    if outcome.status == "drift" and not fail_on_drift:
+        code = check.EXIT_NO_DRIFT
+    raise typer.Exit(code=code)
+
+
+class RetrainChoice(StrEnum):
+    params = "params"
+    yes = "yes"
+    no = "no"
+
+
+@app.command("drift-issue")
+@user_errors
+def drift_issue(
+    params: ParamsOption = DEFAULT_PARAMS,
+    report: Annotated[
+        Path | None, typer.Option(help="drift.json to publish; default: paths.drift_dir/drift.json.")
+    ] = None,
+    run_url: Annotated[
+        str | None, typer.Option(envvar="DRIFT_RUN_URL", help="Link to the workflow run (its artifact has the plots).")
+    ] = None,
+    retrain: Annotated[
+        str,
+        typer.Option(
+            envvar="DRIFT_RETRAIN", help="yes/no: retrain on drift; params (or empty): drift.retrain.enabled."
+        ),
+    ] = "params",
+) -> None:
+    """Publish a drift result on GitHub (gh): on drift open or update the ONE labelled issue; else post nothing."""
+    from mlops_template.drift import check
+    from mlops_template.drift.github import GitHubError, publish_result
+    from mlops_template.drift.sources import CannotCheckError
+
+    p = _params(params)
+    if retrain not in {"", *RetrainChoice}:
+        _fail(f"--retrain must be one of params, yes, no (got {retrain!r})")
+    try:
+        document = check.read_result(report or p.paths.drift_dir / "drift.json")
+        published = publish_result(p, document, run_url or None, retrain)
+    except (CannotCheckError, GitHubError) as exc:
+        _fail(str(exc))
+    typer.echo(published.describe())
+
+
+@app.command("drift-retrain")
+@user_errors
+def drift_retrain(
+    params: ParamsOption = DEFAULT_PARAMS,
+    base: Annotated[str, typer.Option(help="Branch the pull request targets.")] = "main",
+    push: Annotated[bool, typer.Option(help="Push the branch and open the pull request (gh).")] = True,
+    run_url: Annotated[str | None, typer.Option(envvar="DRIFT_RUN_URL", help="Link to the drift check's run.")] = None,
+) -> None:
+    """Retrain on the training data + the labelled current batch; commit on drift.retrain.branch and open its PR."""
+    from mlops_template.drift import check
+    from mlops_template.drift.github import GitHubError, open_retrain_pull_request
+    from mlops_template.drift.retrain import RetrainError, pull_request_body, retrain
+    from mlops_template.drift.sources import CannotCheckError
+    from mlops_template.inference_log import now
+
+    p = _params(params)
+    branch = p.drift.retrain.branch
+    try:
+        result = retrain(p, now(), branch=branch, base=base, push=push)
+        typer.echo(f"committed {result.commit[:12]} on {branch}: {result.rows_added:,} rows added from {result.source}")
+        if push:
+            summary = None
+            if (p.paths.drift_dir / "drift.json").exists():
+                summary = str(check.read_result(p.paths.drift_dir / "drift.json").get("summary"))
+            title = f"Retrain after data drift ({result.rows_added:,} new rows)"
+            body = pull_request_body(result, summary, run_url)
+            typer.echo(open_retrain_pull_request(p, branch, base, title, body))
+    except (RetrainError, GitHubError, CannotCheckError) as exc:
+        _fail(str(exc))
+
+
 def smoke(
     url: Annotated[str, typer.Option(help="The service's base URL.")] = "http://127.0.0.1:3000",
     wait: Annotated[float, typer.Option(help="Seconds to wait for /readyz (a fresh service is starting).")] = 60,
@@ -219,6 +327,24 @@ EnvOption = Annotated[str, typer.Option("--env", help="The environment: a folder
 
 @app.command()
 @user_errors
+def keepalive(
+    params: ParamsOption = DEFAULT_PARAMS,
+    after_days: Annotated[
+        float | None,
+        typer.Option(envvar="MLOPS_KEEPALIVE_AFTER_DAYS", help="Default: drift.keepalive_after_days."),
+    ] = None,
+    workflow: Annotated[str | None, typer.Option(help="Workflow file; default: the running workflow's.")] = None,
+) -> None:
+    """Keep the scheduled workflow enabled: re-enable it through the API once main is quiet (no commits)."""
+    from mlops_template.drift.github import GitHubError, keep_alive
+
+    p = _params(params)
+    try:
+        typer.echo(keep_alive(p.drift.keepalive_after_days if after_days is None else after_days, workflow))
+    except GitHubError as exc:
+        _fail(str(exc))
+
+
 def deploy(
     env: EnvOption,
     image: Annotated[str, typer.Option(help="The image, pinned: <registry>/<name>:<commit sha>.")],

@@ -108,6 +108,62 @@ class ReportParams(_Section):
     gate_examples: int = Field(ge=0)
 
 
+DriftSource = Literal["inference_log", "file", "sample"]
+
+
+class DriftSampleParams(_Section):
+    rows: int = Field(gt=0)
+    seed: int
+    drift: float = Field(ge=0)
+
+
+class DriftPredictionParams(_Section):
+    enabled: bool
+    weight: float = Field(ge=0)
+    max_rows: int = Field(gt=0)
+
+
+class DriftPerformanceParams(_Section):
+    metric: Literal["roc_auc", "pr_auc"]
+    max_drop: float = Field(gt=0, lt=1)
+    weight: float = Field(ge=0)
+
+
+class DriftIssueParams(_Section):
+    label: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+
+
+class DriftRetrainParams(_Section):
+    enabled: bool
+    branch: str = Field(min_length=1)
+
+
+class DriftParams(_Section):
+    sources: tuple[DriftSource, ...] = Field(min_length=1)
+    window_days: int = Field(gt=0)
+    file: str
+    sample: DriftSampleParams
+    alpha: float = Field(gt=0, lt=1)
+    correction: Literal["holm", "bh", "none"]
+    min_rows: int = Field(gt=0)
+    min_values: int = Field(gt=0)
+    min_psi: float = Field(ge=0)
+    min_missing_change: float = Field(ge=0, le=1)
+    max_unseen_share: float = Field(gt=0, le=1)
+    fine_bins: int = Field(ge=16, le=1_000_000)
+    psi_bins: int = Field(ge=2, le=100)
+    default_weight: float = Field(ge=0)
+    weights: dict[str, float]
+    trigger_score: float = Field(gt=0)
+    prediction: DriftPredictionParams
+    performance: DriftPerformanceParams
+    plots: int = Field(ge=0, le=20)
+    issue: DriftIssueParams
+    retrain: DriftRetrainParams
+    keepalive_after_days: int = Field(gt=0, lt=60)
+
+
 class InferenceLogParams(_Section):
     enabled: bool
     flush_seconds: float = Field(gt=0)
@@ -135,6 +191,7 @@ class Params(_Section):
     train: TrainParams
     evaluate: EvaluateParams
     report: ReportParams
+    drift: DriftParams
     serve: ServeParams
 
 

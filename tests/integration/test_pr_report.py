@@ -9,16 +9,16 @@ the quality gate) and bad data (an unknown category) that the data gate stops.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.repos import clone_tracked_files, commit, run
 
 pytestmark = pytest.mark.slow
 
@@ -33,22 +33,6 @@ MAIN_MODEL = {
 STUMPS = {"learning_rate": 0.1, "max_iter": 3, "max_leaf_nodes": 2, "min_samples_leaf": 40, "l2_regularization": 1.0}
 
 
-def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    for key in ("REPORT_BASE", "REPORT_PR_NUMBER", "REPORT_HEAD_SHA", "REPORT_RUN_URL"):
-        env.pop(key, None)
-    result = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def commit(repo: Path, message: str) -> None:
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
-
-
 def edit_params(repo: Path, change: dict[str, Any]) -> None:
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["train"].update(change)
@@ -58,14 +42,7 @@ def edit_params(repo: Path, change: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def main_repo(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Path:
     """The tracked files on a small sample, reproduced and committed as `main`."""
-    repo = tmp_path_factory.mktemp("report") / "main"
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=repo_root, capture_output=True, check=True).stdout
-    for name in filter(None, tracked.decode().split("\0")):
-        source = repo_root / name
-        if source.is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
-    run(repo, "git", "init", "-q", "-b", "main")
+    repo = clone_tracked_files(tmp_path_factory.mktemp("report") / "main", repo_root)
     run(repo, "mlops", "generate-sample", "--rows", str(SAMPLE_ROWS), "--output", "data/sample/customers.csv")
     edit_params(repo, {"model": "hist_gradient_boosting", "hist_gradient_boosting": MAIN_MODEL})
     run(repo, "dvc", "repro")

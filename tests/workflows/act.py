@@ -142,6 +142,29 @@ class ActResult:
         return list(self.state.get("issues", []))
 
     @property
+    def pulls(self) -> list[dict[str, Any]]:
+        """Pull requests on the fake GitHub: seeded by events or opened by `gh pr create`."""
+        return list(self.state.get("pulls", {}).values())
+
+    @property
+    def workflows(self) -> dict[str, Any]:
+        """Workflow states changed through the API (`PUT .../actions/workflows/ID/enable`)."""
+        return dict(self.state.get("workflows", {}))
+
+    def pushed(self, branch: str) -> str | None:
+        """The commit `branch` points to on the fake git server, or None if it was never pushed."""
+        servers = sorted((self.github_dir / "git").glob("*/*.git"))
+        if not servers:
+            return None
+        found = subprocess.run(
+            ["git", "--git-dir", str(servers[0]), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return found.stdout.strip() or None
+
+    @property
     def assets(self) -> list[dict[str, Any]]:
         """Files `cml` would have uploaded (images in comments)."""
         return list(self.state.get("assets", []))
@@ -195,6 +218,14 @@ class ActSession:
         for directory in (session.home, session.github_dir, session.artifacts_dir):
             directory.mkdir(parents=True, exist_ok=True)
         (session.home / ".actrc").write_text("", encoding="utf-8")  # no user-level act defaults
+        # GitHub's git server: steps that `git push` to the repository push into a bare repository
+        # of the fake GitHub instead (steps see this HOME, so its .gitconfig applies to them only).
+        server = session.github_dir / "git" / f"{repository}.git"
+        if not server.exists():
+            _git(session.root, "init", "-q", "--bare", str(server))
+        (session.home / ".gitconfig").write_text(
+            f'[url "{server}"]\n\tpushInsteadOf = https://github.com/{repository}.git\n', encoding="utf-8"
+        )
         if not (session.repo / ".git").exists():
             base_sha = _git(session.source, "rev-parse", f"{base}^{{commit}}")
             _git(session.root, "clone", "-q", "--no-hardlinks", str(session.source), str(session.repo), capture=False)

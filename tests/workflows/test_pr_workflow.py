@@ -122,17 +122,19 @@ def test_bad_data_fails_the_check_and_the_comment_says_why_github_api_mocked(
 def test_without_cml_the_gh_fallback_updates_the_same_comment_github_api_mocked(
     act_session: ActSession, bad_data_push: tuple[ActResult, ActResult]
 ) -> None:
+    edits = bad_data_push[1].comments_on(42)[0]["edits"]
     posted = post(act_session, "workflow_run_failure.json", cml=False)
     assert posted.succeeded, posted.tail()
     assert "no cml on PATH" in posted.log
+    assert "updated comment" in posted.log
     comments = posted.comments_on(42)
     assert len(comments) == 1
-    assert "in the run's `pr-report` artifact" in comments[0]["body"]
+    assert comments[0]["edits"] == edits + 1
+    assert "the data gate failed" in comments[0]["body"]
+    assert [call["argv"][0] for call in posted.state["calls"]][-1] == "api"  # posted through gh api, not cml
 
 
-def test_a_fork_pr_gets_its_comment_through_workflow_run_github_api_mocked(
-    act_session: ActSession, bad_data_push: tuple[ActResult, ActResult]
-) -> None:
+def test_a_fork_pr_gets_its_comment_through_workflow_run_github_api_mocked(act_session: ActSession) -> None:
     act_session.commit(
         "Fork: back to good data",
         {"data/sample/customers.csv": (act_session.source / "data/sample/customers.csv").read_text(encoding="utf-8")},
@@ -142,5 +144,5 @@ def test_a_fork_pr_gets_its_comment_through_workflow_run_github_api_mocked(
     posted = post(act_session, "workflow_run_fork.json")  # GitHub names no PR for forks
     assert posted.succeeded, posted.tail()
     assert len(posted.comments_on(43)) == 1
-    assert len(posted.comments_on(42)) == 1
+    assert {c["issue"] for c in posted.comments} <= {42, 43}  # the fork PR is the only one it touched
     assert "PR #43" in posted.comments_on(43)[0]["body"]

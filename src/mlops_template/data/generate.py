@@ -48,6 +48,7 @@ class GeneratorSettings:
     seed: int = 42
     defect_rate: float = 0.02
     drift: float = 0.0
+    first_id: int = 100_000  # customer ids are first_id .. first_id + rows - 1 (a later batch: new customers)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -119,7 +120,7 @@ def generate_clean(settings: GeneratorSettings) -> pd.DataFrame:
     )
     churned = rng.random(n) < _sigmoid(logit + _intercept_for_rate(logit, TARGET_CHURN_RATE))
 
-    ids = pd.Series(rng.permutation(n) + 100_000).astype(str)
+    ids = pd.Series(rng.permutation(n) + settings.first_id).astype(str)
     return pd.DataFrame(
         {
             "customer_id": "C" + ids.str.zfill(7),

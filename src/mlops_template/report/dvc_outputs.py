@@ -1,6 +1,6 @@
 """What DVC says changed between a base revision and the working tree.
 
-Everything here is DVC's own output, read through its command line in JSON form:
+Everything here is DVC's own output: its commands with `--json`, run in this process:
 `dvc metrics diff`, `dvc params diff`, `dvc plots diff` (the data of both revisions, with
 the x/y fields and titles declared in dvc.yaml) and `dvc status` (which stages did not
 finish). The report judges and draws this; it never recomputes a metric.
@@ -9,12 +9,15 @@ finish). The report judges and draws this; it never recomputes a metric.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
+from collections.abc import Iterator
+from contextlib import chdir, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 WORKSPACE = "workspace"
 BASE = "base"  # plot rows of the base revision are filed under this name, whatever the revision is called
@@ -33,10 +36,32 @@ def _run(args: list[str], cwd: Path) -> str:
     return result.stdout
 
 
+@contextmanager
+def _stdout_to(target: BinaryIO) -> Iterator[None]:
+    """Send file descriptor 1 to `target`: DVC writes its JSON to the process's stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(target.fileno(), 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def dvc_json(cwd: Path, *args: str) -> Any:
-    """Run `dvc ARGS --json` with this environment's DVC and parse what it prints."""
-    out = _run([sys.executable, "-m", "dvc", *args, "--json"], cwd)
-    return json.loads(out) if out.strip() else {}
+    """`dvc ARGS --json`: DVC's own command, run in this process (one import of DVC for all of them)."""
+    from dvc.cli import main as dvc
+
+    with tempfile.TemporaryFile() as out:
+        with chdir(cwd), _stdout_to(out):
+            code = dvc([*args, "--json"])
+        out.seek(0)
+        text = out.read().decode("utf-8")
+    if code != 0:
+        raise ReportError(f"`dvc {' '.join(args)} --json` failed (exit {code}); its message is above")
+    return json.loads(text) if text.strip() else {}
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -113,17 +138,10 @@ def collect(base: str, cwd: Path = Path()) -> DvcOutputs:
     """Ask DVC what changed between `base` and the working tree."""
     base, base_sha = resolve_revision(cwd, base)
     head_sha = git(cwd, "rev-parse", "HEAD")
-    commands = {
-        "metrics": ("metrics", "diff", "--all", base),
-        "params": ("params", "diff", base),
-        "plots": ("plots", "diff", base),
-        "status": ("status",),
-    }
-    # Four independent read-only commands: side by side they take the time of the slowest.
-    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
-        futures = {name: pool.submit(dvc_json, cwd, *args) for name, args in commands.items()}
-        answers = {name: future.result() for name, future in futures.items()}
-    metrics, params, plots_out, status = (answers[k] for k in ("metrics", "params", "plots", "status"))
+    metrics = dvc_json(cwd, "metrics", "diff", "--all", base)
+    params = dvc_json(cwd, "params", "diff", base)
+    plots_out = dvc_json(cwd, "plots", "diff", base)
+    status = dvc_json(cwd, "status")
     plots = [p for path, entries in plots_out.get("data", {}).items() if (p := _plot(path, entries))]
     return DvcOutputs(
         base=base,

@@ -254,7 +254,8 @@ def _drift(c: ReportContent) -> list[str]:
 def _lineage(c: ReportContent) -> list[str]:
     card = c.model_card or {}
     items = [
-        f"- Commit tested: `{c.head_sha}`" + (f" (PR head `{c.pr_head_sha}`)" if c.pr_head_sha else ""),
+        f"- Commit tested: `{c.head_sha}`"
+        + (f" (PR head `{c.pr_head_sha}`)" if c.pr_head_sha and c.pr_head_sha != c.head_sha else ""),
         f"- Compared with: `{c.base}` = `{c.base_sha}`",
         f"- Data: `{c.data_path}`, md5 `{c.data_md5 or 'unknown'}` (DVC's hash, from dvc.lock)",
     ]

@@ -22,6 +22,8 @@ from mlops_template.report.dvc_outputs import BASE, WORKSPACE, Plot
 BASE_STYLE: dict[str, Any] = {"color": "#8a8a8a", "linestyle": "--", "linewidth": 1.6}
 PR_STYLE: dict[str, Any] = {"color": "#1f6feb", "linestyle": "-", "linewidth": 2.0}
 DPI = 96
+# Curves whose no-skill (ROC) or perfect (calibration) line is the diagonal; a PR curve has none.
+DIAGONAL_REFERENCE = {("fpr", "tpr"), ("mean_predicted", "fraction_positive")}
 
 
 def file_name(plot: Plot) -> str:
@@ -52,8 +54,9 @@ def draw_lines(plot: Plot, base_name: str, target: Path) -> None:
             xs, ys = _xy(rows, plot.x, plot.y)
             values += xs + ys
             ax.plot(xs, ys, label=label, **style)
-    if values and min(values) >= 0 and max(values) <= 1:  # probability axes: the diagonal for reference
+    if (plot.x, plot.y) in DIAGONAL_REFERENCE:
         ax.plot([0, 1], [0, 1], color="#d0d0d0", linewidth=0.8, zorder=0)
+    if values and min(values) >= 0 and max(values) <= 1:  # rates and probabilities
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
     ax.set_title(plot.title)

@@ -117,13 +117,22 @@ def pull_request_number(env: Mapping[str, str], summary: Mapping[str, Any], repo
     tested = env.get("RUN_HEAD_SHA", "").strip()
     if not re.fullmatch(r"[0-9a-f]{40}", tested):
         raise PostError("RUN_HEAD_SHA (the commit the PR run tested) is missing or malformed")
-    pull = json.loads(_run(["gh", "api", f"repos/{repository}/pulls/{claimed}"], env))
-    head = (pull.get("head") or {}).get("sha")
+    head = _pull_head(claimed, repository, env)
     if head != tested:
         raise PostError(
             f"the report claims pull request #{claimed}, whose head is {head}, but the run tested {tested}: not posting"
         )
     return claimed
+
+
+def _pull_head(number: int, repository: str, env: Mapping[str, str]) -> str | None:
+    """The head commit of pull request `number`, from the REST API (or `gh pr view` if that fails)."""
+    try:
+        pull = json.loads(_run(["gh", "api", f"repos/{repository}/pulls/{number}"], env))
+        return (pull.get("head") or {}).get("sha")
+    except (PostError, json.JSONDecodeError, AttributeError):
+        out = _run(["gh", "pr", "view", str(number), "--repo", repository, "--json", "headRefOid"], env)
+        return json.loads(out).get("headRefOid")
 
 
 def post_with_cml(body: str, images: list[Path], number: int, repository: str, env: Mapping[str, str]) -> str:

@@ -8,7 +8,11 @@ Tests read that file to see what would have been posted.
 Emulated, with the semantics the workflows rely on:
 - `gh api [-X METHOD] [-f k=v] [-F k=v] [--input FILE] [--paginate] [--jq EXPR] ENDPOINT` for
   issues, issue comments, pull requests and labels of `repos/OWNER/REPO/...`;
-- `gh pr comment|view`, `gh issue create|list|comment|view|edit|close`;
+- `gh pr comment|view|create|list`, `gh issue create|list|comment|view|edit|close`, `gh label create`;
+- `gh api -X PUT .../actions/workflows/ID/enable` (a workflow's state, for keep-alive);
+- GitHub's git server: the act driver points `git push` for the repository at a bare
+  repository in `$FAKE_GITHUB_DIR/git/OWNER/REPO.git`; `gh pr create` requires its head
+  branch to have been pushed there, as GitHub does;
 - `cml comment create|update` (a watermark marks CML's comment; `update` edits the last
   comment carrying it, so every push updates one sticky comment), `cml publish`; local
   images in the markdown are "uploaded" to `$FAKE_GITHUB_DIR/assets/` and their links
@@ -187,9 +191,75 @@ def api(state: dict[str, Any], method: str, endpoint: str, fields: dict[str, Any
                     issue.update({k: v for k, v in fields.items() if k in {"title", "body", "state", "labels"}})
                     return issue
             raise ApiError(404, "Not Found")
-        case ["labels"], "POST" | "GET":
-            return {"name": fields.get("name", "")} if method == "POST" else []
+        case ["labels"], "GET":
+            return list(state.setdefault("labels", {}).values())
+        case ["labels"], "POST":
+            labels = state.setdefault("labels", {})
+            name = str(fields.get("name", ""))
+            if name in labels:
+                raise ApiError(422, "Validation Failed: already_exists")
+            labels[name] = {k: fields[k] for k in ("name", "color", "description") if k in fields}
+            return labels[name]
+        case ["labels", name], "PATCH":
+            labels = state.setdefault("labels", {})
+            if name not in labels:
+                raise ApiError(404, "Not Found")
+            labels[name].update({k: fields[k] for k in ("color", "description") if k in fields})
+            return labels[name]
+        case ["pulls"], "POST":
+            return _create_pull(state, parts[1] + "/" + parts[2], fields)
+        case ["actions", "workflows", workflow, "enable" | "disable" as action], "PUT":
+            entry = state.setdefault("workflows", {}).setdefault(workflow, {"state": "active", "enable_calls": 0})
+            entry["state"] = "active" if action == "enable" else "disabled_manually"
+            entry["enable_calls"] += action == "enable"
+            entry["updated_at"] = _now()
+            return None
+        case ["actions", "workflows", workflow], "GET":
+            entry = state.setdefault("workflows", {}).get(workflow, {"state": "active"})
+            return {"path": f".github/workflows/{workflow}", **entry}
     raise ApiError(404, f"Not Found: {method} {endpoint} is not emulated")
+
+
+def git_server(repository: str, directory: Path | None = None) -> Path:
+    """The bare repository that stands in for GitHub's git server (the act driver pushes there)."""
+    return (directory or state_dir()) / "git" / f"{repository}.git"
+
+
+def _create_pull(state: dict[str, Any], repository: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A pull request from a pushed branch: GitHub refuses one whose head branch does not exist."""
+    import subprocess
+
+    head, base = str(fields["head"]), str(fields.get("base", "main"))
+    server = git_server(repository)
+    found = subprocess.run(
+        ["git", "--git-dir", str(server), "rev-parse", "--verify", "--quiet", f"refs/heads/{head}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        raise ApiError(422, f"Validation Failed: head branch {head!r} has not been pushed to {repository}")
+    for pull in state["pulls"].values():
+        if pull.get("head", {}).get("ref") == head and pull.get("state", "open") == "open":
+            raise ApiError(422, f"Validation Failed: a pull request already exists for {head}")
+    state["next_number"] += 1
+    number = state["next_number"]
+    url = f"https://github.com/{repository}/pull/{number}"
+    labels = fields.get("labels", [])
+    pull = {
+        "number": number,
+        "title": str(fields.get("title", "")),
+        "body": str(fields.get("body", "")),
+        "head": {"ref": head, "sha": found.stdout.strip(), "repo": repository},
+        "base": base,
+        "state": "open",
+        "labels": [labels] if isinstance(labels, str) else list(labels),
+        "html_url": url,
+        "url": url,
+        "created_at": _now(),
+    }
+    state["pulls"][str(number)] = pull
+    return pull
 
 
 def jq(data: Any, expression: str) -> list[Any]:
@@ -274,6 +344,29 @@ def gh(argv: list[str]) -> int:
     p_prc.add_argument("--create-if-none", action="store_true")
     p_prv.add_argument("--json", default="")
     p_prv.add_argument("-q", "--jq")
+    p_prcr = pr_sub.add_parser("create")
+    p_prcr.add_argument("-B", "--base", default="main")
+    p_prcr.add_argument("-H", "--head", required=True)
+    p_prcr.add_argument("-t", "--title", required=True)
+    p_prcr.add_argument("-b", "--body")
+    p_prcr.add_argument("-F", "--body-file")
+    p_prcr.add_argument("-l", "--label", action="append", default=[])
+    p_prcr.add_argument("-R", "--repo")
+    p_prl = pr_sub.add_parser("list")
+    p_prl.add_argument("-H", "--head", default="")
+    p_prl.add_argument("-s", "--state", default="open")
+    p_prl.add_argument("--json", default="")
+    p_prl.add_argument("-q", "--jq")
+    p_prl.add_argument("-R", "--repo")
+
+    p_label = sub.add_parser("label")
+    label_sub = p_label.add_subparsers(dest="action", required=True)
+    p_lc = label_sub.add_parser("create")
+    p_lc.add_argument("name")
+    p_lc.add_argument("-c", "--color", default="ededed")
+    p_lc.add_argument("-d", "--description", default="")
+    p_lc.add_argument("-f", "--force", action="store_true")
+    p_lc.add_argument("-R", "--repo")
 
     p_issue = sub.add_parser("issue")
     is_sub = p_issue.add_subparsers(dest="action", required=True)
@@ -362,6 +455,37 @@ def _gh(state: dict[str, Any], args: argparse.Namespace) -> int:  # noqa: PLR091
         else:
             api(state, "POST", f"{base}/issues/{args.number}/comments", {"body": body})
         print(f"https://github.com/{repo}/pull/{args.number}#issuecomment")
+        return 0
+    if args.group == "pr" and args.action == "create":
+        pull = api(
+            state,
+            "POST",
+            f"{base}/pulls",
+            {"head": args.head, "base": args.base, "title": args.title, "body": _body(args), "labels": args.label},
+        )
+        print(pull["html_url"])
+        return 0
+    if args.group == "pr" and args.action == "list":
+        pulls = [
+            p
+            for p in state["pulls"].values()
+            if (args.state == "all" or p.get("state", "open") == args.state)
+            and (not args.head or p.get("head", {}).get("ref") == args.head)
+        ]
+        if args.json:
+            _print([{k: p.get(k) for k in args.json.split(",")} for p in pulls], args.jq)
+        else:
+            for p in pulls:
+                print(f"{p['number']}\t{p.get('title', '')}\t{p.get('head', {}).get('ref', '')}")
+        return 0
+    if args.group == "label":
+        fields = {"name": args.name, "color": args.color, "description": args.description}
+        try:
+            api(state, "POST", f"{base}/labels", fields)
+        except ApiError as exc:
+            if exc.status != 422 or not args.force:
+                raise
+            api(state, "PATCH", f"{base}/labels/{args.name}", fields)
         return 0
     if args.group == "pr" and args.action == "view":
         pull = api(state, "GET", f"{base}/pulls/{args.number}", {})
