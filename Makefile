@@ -47,11 +47,16 @@ report-check: install ## Fail when the report's verdict fails (gate failed, pipe
 post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR comment (cml, else gh); stdlib only, installs nothing
 	PYTHONPATH=src python3 -m mlops_template.report.post
 
+# Tests run on every core, a module per worker (module-scoped fixtures such as a reproduced
+# repository or a running server are built once): about half the wall time on 2 cores.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
+
 test: install lint ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
-	pytest -m "not act"
+	pytest -m "not act" $(PYTEST_PARALLEL) --durations=10
 
 test-fast: install ## The test suite without the slow end-to-end tests
-	pytest -m "not slow"
+	pytest -m "not slow" $(PYTEST_PARALLEL)
 
 lint: install ## ruff (lint + format check) and mypy
 	ruff check .
