@@ -230,8 +230,9 @@ class ActSession:
             base_sha = _git(session.source, "rev-parse", f"{base}^{{commit}}")
             _git(session.root, "clone", "-q", "--no-hardlinks", str(session.source), str(session.repo), capture=False)
             _git(session.repo, "update-ref", "refs/remotes/origin/main", base_sha)
-            _git(session.repo, "branch", "-f", "main", base_sha)
+            # Leave the clone's branch first: when the source is on main, git refuses to move it.
             _git(session.repo, "checkout", "-q", "-B", "pr-head")
+            _git(session.repo, "branch", "-f", "main", base_sha)
             _git(session.repo, "remote", "set-url", "origin", f"https://github.com/{repository}.git")
             session.push_working_tree("act: the working tree under test")
         return session
