@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from typing import Any
 
 import pandas as pd
 import yaml
+
+from tests.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = "mlops_template.serving.service:PredictionService"
@@ -100,13 +101,7 @@ def running(target: Target, port: int, ready_path: str) -> Iterator[str]:
         wait_ready(base + ready_path, process)
         yield base
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_group(process)
         log.close()
 
 

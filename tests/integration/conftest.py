@@ -8,7 +8,6 @@ into a throw-away BentoML home; `served` starts the real `bentoml serve` on 127.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from mlops_template import evaluate, prepare, split, train, validate
 from mlops_template.data import ingest
 from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
 from mlops_template.params import Params, load_params
+from tests.processes import stop_process_group
 
 SERVICE = "mlops_template.serving.service:PredictionService"
 
@@ -130,13 +130,7 @@ def serving(model: TrainedModel, log: Path, command: list[str] | None = None) ->
             time.sleep(0.5)
         yield url
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")
