@@ -57,6 +57,8 @@ def test_a_value_that_does_not_parse_falls_back_to_text_for_the_gate(tmp_path: P
         (b"a,,c\n1,2,3\n", "empty column name"),
         ("a,b\n1,caf\u00e9\n".encode("latin-1"), "line 2 is not valid UTF-8"),
         (codecs.BOM_UTF16_LE + "a,b\n".encode("utf-16-le"), "UTF-16"),
+        (b"\r\x00", "NUL bytes"),
+        (b"a\rb,c\n1,2\n", "header line is not valid CSV"),
     ],
 )
 def test_broken_files_get_a_clear_message(tmp_path: Path, content: bytes, expected: str) -> None:

@@ -66,7 +66,12 @@ def _header(path: Path) -> list[str]:
         raise DataFileError(f"{path}: line 1 (the header) is not valid UTF-8; re-save the file as UTF-8") from exc
     if not line.strip():
         raise DataFileError(f"{path}: the first line is blank; expected a header line with the column names")
-    names = next(csv.reader([line]))
+    if "\x00" in line:
+        raise DataFileError(f"{path}: the header contains NUL bytes; this is not a text (CSV) file")
+    try:
+        names = next(csv.reader([line.rstrip("\r\n")]))
+    except csv.Error as exc:
+        raise DataFileError(f"{path}: the header line is not valid CSV ({exc})") from exc
     names = [name.strip() for name in names]
     if len(names) == 1:
         for delimiter, label in _OTHER_DELIMITERS.items():
