@@ -42,12 +42,7 @@ class PlainSync:
     @bentoml.api
     def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         (probability,) = self.predictor.predict(records_to_frame([record]))
-        return Prediction(
-            probability=float(probability),
-            label=bool(probability >= self.predictor.threshold),
-            threshold=self.predictor.threshold,
-            model_version=self.predictor.version,
-        )
+        return self.predictor.answer(probability)
 
     @bentoml.api
     def predict_batch(self, records: list[Record]) -> BatchPrediction:  # type: ignore[valid-type]

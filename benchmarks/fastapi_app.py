@@ -38,12 +38,7 @@ class Batch(BaseModel):
 @app.post("/predict")
 def predict(record: Record) -> Prediction:  # type: ignore[valid-type]
     (probability,) = predictor.predict(records_to_frame([record]))
-    return Prediction(
-        probability=float(probability),
-        label=bool(probability >= predictor.threshold),
-        threshold=predictor.threshold,
-        model_version=predictor.version,
-    )
+    return predictor.answer(probability)
 
 
 @app.post("/predict_batch")

@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.model_files import load_model
 from mlops_template.prepare import clean_features
+from mlops_template.serving.request import Prediction
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,15 @@ class Predictor:
         # The request model already refused NaN/inf, so scikit-learn's finiteness scan is redundant.
         with sklearn.config_context(assume_finite=True):
             return self.model.predict_proba(clean[list(self.features)])[:, 1]
+
+    def answer(self, probability: float) -> Prediction:
+        """One record's response: probability, label at the threshold, and who answered."""
+        return Prediction(
+            probability=float(probability),
+            label=bool(probability >= self.threshold),
+            threshold=self.threshold,
+            model_version=self.version,
+        )
 
     def labels(self, probability: np.ndarray) -> np.ndarray:
         return probability >= self.threshold

@@ -127,12 +127,7 @@ class PredictionService:
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
         (probability,) = await self.coalescer.submit([record])
-        return Prediction(
-            probability=float(probability),
-            label=bool(probability >= self.predictor.threshold),
-            threshold=self.predictor.threshold,
-            model_version=self.predictor.version,
-        )
+        return self.predictor.answer(probability)
 
     @bentoml.api
     async def predict_batch(
