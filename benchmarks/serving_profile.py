@@ -5,9 +5,9 @@
 Stages, in the order a request meets them: JSON parsing + pydantic validation (what
 BentoML does before the endpoint runs), building the raw frame, `clean_features`, the
 saved Pipeline's `predict_proba` (its preprocessing and its model separately), and the
-inference log line (one `json.dumps` per row, as `InferenceLog.append`, against
-`append_frame`). Medians over repeated calls, one OpenMP thread, a trained model needed
-(`make run`).
+inference log (`InferenceLog.append_frame`: one orjson line per batch, written by the
+service's background thread, off the request path but holding the GIL). Medians over
+repeated calls, one OpenMP thread, a trained model needed (`make run`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 from threadpoolctl import threadpool_limits
 
 from benchmarks.serving import ROOT, SIZES, payloads
-from mlops_template.inference_log import InferenceLog, Prediction
+from mlops_template.inference_log import InferenceLog
 from mlops_template.prepare import clean_features
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import record_model, records_to_frame
@@ -56,15 +56,12 @@ def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[
     labels = probability >= predictor.threshold
     log = InferenceLog(folder / f"log-{size}")
     when = datetime.now(UTC)
-    plain = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    one_by_one = [(r, float(p), bool(b)) for r, p, b in zip(plain, probability, labels, strict=True)]
     return [
         median_ms(lambda: adapter.validate_json(text)),
         median_ms(lambda: records_to_frame(records)),  # type: ignore[arg-type]
         median_ms(lambda: clean_features(frame, complete=True)),
         median_ms(lambda: preprocess.transform(clean)),
         median_ms(lambda: model.predict_proba(features)),
-        median_ms(lambda: log.append(Prediction(r, p, b, "v", when) for r, p, b in one_by_one)),
         median_ms(lambda: log.append_frame(frame, probability, labels, "v", when)),
     ]
 
@@ -75,8 +72,7 @@ STAGES = [
     "clean_features",
     "Pipeline: preprocessing",
     "Pipeline: model",
-    "log: append (json.dumps per row)",
-    "log: append_frame (pandas)",
+    "log: append_frame (orjson, a line per batch)",
 ]
 
 

@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from mlops_template.features import contract
-from mlops_template.inference_log import InferenceLog, Prediction, read_log
+from mlops_template.inference_log import InferenceLog, read_log
 from mlops_template.prepare import clean_features
 from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.log_buffer import LogBuffer
@@ -153,21 +153,6 @@ def test_without_coalescing_every_request_is_its_own_call() -> None:
 
     asyncio.run(scenario())
     assert calls == [1] * 5
-
-
-def test_append_frame_writes_the_lines_append_writes(tmp_path: Path) -> None:
-    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    features = pd.DataFrame({"age": [41.0, np.nan], "region": ["north", None], "has_partner": ["Y", True]})
-    probability = np.array([0.25, 0.75])
-    one_by_one, framed = tmp_path / "a", tmp_path / "b"
-    InferenceLog(one_by_one).append(
-        Prediction(dict(row), float(p), bool(p >= 0.5), "m:1", when)
-        for row, p in zip(
-            features.astype(object).where(features.notna(), None).to_dict("records"), probability, strict=True
-        )
-    )
-    InferenceLog(framed).append_frame(features, probability, probability >= 0.5, "m:1", when)
-    pd.testing.assert_frame_equal(read_log(one_by_one), read_log(framed))
 
 
 def test_the_log_buffer_writes_in_the_background_and_counts_what_it_drops(tmp_path: Path) -> None:

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from mlops_template.cli import app
-from mlops_template.inference_log import InferenceLog, Prediction
+from mlops_template.inference_log import InferenceLog
 from tests.drift_world import World, build_world, raw_batch, reference_split, shifted
 
 EXIT_NO_DRIFT, EXIT_DRIFT, EXIT_CANNOT_CHECK = 0, 3, 4
@@ -147,14 +148,19 @@ def test_performance_drift_with_labels(world: World) -> None:
     assert set(verdicts(document).values()) == {"no drift"}
 
 
+def log_raw(log_dir: Path, raw: pd.DataFrame, probability: float, batch_rows: int = 250) -> None:
+    """`raw` in the inference log, a line per batch as the service writes it, every answer `probability`."""
+    log = InferenceLog(log_dir)
+    for start in range(0, len(raw), batch_rows):
+        batch = raw.iloc[start : start + batch_rows]
+        answers = np.full(len(batch), probability)
+        log.append_frame(batch, answers, answers >= 0.5, "churn:test", datetime.now(UTC))
+
+
 def test_inference_log_source_uses_logged_probabilities(world: World) -> None:
     log_dir = world.root / "logs" / "inference"
     raw = raw_batch(1_000, seed=19).drop(columns=["churned", "customer_id", "notes"])
-    now = datetime.now(UTC)
-    records = raw.astype(object).where(raw.notna(), None).to_dict("records")
-    InferenceLog(log_dir).append(
-        Prediction(features=r, probability=0.2, label=False, model_version="churn:test", timestamp=now) for r in records
-    )
+    log_raw(log_dir, raw, probability=0.2)
     params = world.params_with(sources=["inference_log", "sample"])
     code, document, output = check(world, None, params=params)
     assert document["current"]["source"] == "inference_log", output
@@ -165,6 +171,38 @@ def test_inference_log_source_uses_logged_probabilities(world: World) -> None:
     assert document["prediction"]["verdict"] == "drift"
     assert set(verdicts(document).values()) == {"no drift"}
     assert code == EXIT_DRIFT
+
+
+def params_with_log(world: World, log_dir: Path) -> Path:
+    """Params of this world reading only the inference log in `log_dir`."""
+    text = world.params_with(sources=["inference_log"]).read_text(encoding="utf-8")
+    params = world.root / f"params-{log_dir.name}.yaml"
+    params.write_text(text.replace(str(world.root / "logs" / "inference"), str(log_dir)), encoding="utf-8")
+    return params
+
+
+def test_the_inference_log_keeps_unseen_categories_as_received(world: World) -> None:
+    log_dir = world.root / "logs" / "unseen"
+    raw = raw_batch(1_000, seed=22).drop(columns=["churned", "customer_id", "notes"])
+    raw["payment_method"] = raw["payment_method"].astype(object)
+    raw.loc[raw.index[::10], "payment_method"] = "Crypto Wallet"
+    log_raw(log_dir, raw, probability=0.3)
+    code, document, output = check(world, None, params=params_with_log(world, log_dir))
+    assert document["current"]["rows"] == len(raw), output
+    feature = next(f for f in document["features"] if f["name"] == "payment_method")
+    assert feature["unseen_values"] == {"Crypto Wallet": len(raw.index[::10])}
+    assert code == EXIT_DRIFT
+
+
+def test_a_line_that_is_not_a_batch_cannot_be_checked(world: World) -> None:
+    log_dir = world.root / "logs" / "foreign"
+    log_dir.mkdir(parents=True)
+    (log_dir / f"predictions-{datetime.now(UTC):%Y-%m-%d}-1.jsonl").write_text('{"other": 1}\n', encoding="utf-8")
+    code, document, output = check(world, None, params=params_with_log(world, log_dir))
+    assert code == EXIT_CANNOT_CHECK
+    assert "the inference log cannot be read" in document["summary"]
+    assert "-1.jsonl, line 1" in document["summary"]
+    assert "Traceback" not in output
 
 
 def test_sources_fall_back_in_order_and_name_what_was_tried(world: World) -> None:

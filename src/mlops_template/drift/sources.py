@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_template.data.read import DataFileError, read_raw_table
-from mlops_template.inference_log import META_COLUMNS, read_log
+from mlops_template.inference_log import META_COLUMNS, InferenceLogError, read_log
 from mlops_template.params import DriftSource, Params
 
 SourceKind = DriftSource
@@ -59,7 +59,12 @@ def load_reference(params: Params) -> pd.DataFrame:
 
 def _from_log(params: Params, now: datetime) -> CurrentBatch | None:
     since = now - timedelta(days=params.drift.window_days)
-    log = read_log(params.paths.inference_log_dir, since=since)
+    try:
+        log = read_log(params.paths.inference_log_dir, since=since)
+    except InferenceLogError as exc:
+        raise CannotCheckError(
+            f"the inference log cannot be read: {exc}; move that file out of {params.paths.inference_log_dir}"
+        ) from exc
     if log.empty:
         return None
     probabilities = None
