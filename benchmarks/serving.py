@@ -173,7 +173,7 @@ def in_process(files: dict[str, Path], model_dir: Path, seconds: float) -> dict[
     from threadpoolctl import threadpool_limits
 
     from mlops_template.serving.predictor import Predictor
-    from mlops_template.serving.request import record_model, records_to_frame
+    from mlops_template.serving.request import record_model, records_to_columns
 
     threadpool_limits(1)
     predictor = Predictor.from_directory(model_dir, threshold=0.5, version="in-process")
@@ -184,7 +184,7 @@ def in_process(files: dict[str, Path], model_dir: Path, seconds: float) -> dict[
         rows = [body] if size == 1 else body["records"]
         calls, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            predictor.predict(records_to_frame([record.model_validate(r) for r in rows]))
+            predictor.predict(records_to_columns([record.model_validate(r) for r in rows]))
             calls += 1
         rates[size] = calls / (time.perf_counter() - start)
     return rates
