@@ -52,11 +52,11 @@ def batch_model() -> type[BaseModel]:
 def columns_from_records(records: Sequence[Mapping[str, Any]]) -> Columns:
     """The raw columns of a batch of plain JSON records, as `records_to_columns` builds them
     from validated records; a `ValidationError` naming record and field if one is invalid."""
-    try:
-        return _vouched_columns(records)
-    except _UndecidedError:
+    columns = vouched_columns(records)
+    if columns is None:
         validated = batch_model().model_validate({"records": records}).records  # type: ignore[attr-defined]
-        return records_to_columns(validated)
+        columns = records_to_columns(validated)
+    return columns
 
 
 def join_columns(batches: Sequence[Columns]) -> Columns:
@@ -66,7 +66,15 @@ def join_columns(batches: Sequence[Columns]) -> Columns:
     return {name: np.concatenate([batch[name] for batch in batches]) for name in batches[0]}
 
 
-def _vouched_columns(records: Sequence[Mapping[str, Any]]) -> Columns:
+def vouched_columns(records: Sequence[Mapping[str, Any]]) -> Columns | None:
+    """The raw columns if every record is certainly valid, None when the request model must decide."""
+    try:
+        return _checked_columns(records)
+    except _UndecidedError:
+        return None
+
+
+def _checked_columns(records: Sequence[Mapping[str, Any]]) -> Columns:
     spec = contract()
     allowed = {c.name for c in spec.columns if c.role != "target"}
     if set(map(type, records)) != {dict} or not set().union(*records) <= allowed:
@@ -104,7 +112,7 @@ def _number(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
         numbers = np.array(values, dtype=float)  # None becomes NaN
     except OverflowError:
         raise _UndecidedError from None
-    sent = np.not_equal(np.array(values, dtype=object), None) if _NONE in kinds else slice(None)
+    sent = np.array([v is not None for v in values]) if _NONE in kinds else slice(None)
     low = -np.inf if column.min_value is None else column.min_value
     high = np.inf if column.max_value is None else column.max_value
     if not np.all((numbers[sent] >= low) & (numbers[sent] <= high)):  # NaN and infinity fail too
