@@ -28,7 +28,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
-from threadpoolctl import threadpool_limits
 
 from mlops_template.inference_log import InferenceLog, now
 from mlops_template.params import load_params
@@ -96,10 +95,9 @@ class PredictionService:
     model_ref = bentoml.models.BentoModel(f"{SETTINGS.model_name}:latest")
 
     def __init__(self) -> None:
-        # One OpenMP thread per worker process: the workers already fill the cores, and
-        # scikit-learn's default (one thread per core in every worker) made single-row
-        # latency jump from ~25 ms to 60-1500 ms under load (benchmarks/serving.py).
-        threadpool_limits(1)
+        # The model runs in the coalescer's thread, with one OpenMP thread (coalesce.py):
+        # the workers already fill the cores, and scikit-learn's default (one thread per
+        # core in every worker) made latency jump under load (benchmarks/serving.py).
         self.predictor = load_registered(self.model_ref)
         settings = SETTINGS.inference_log
         self.log = (
