@@ -149,14 +149,16 @@ def payloads(folder: Path, sample: Path) -> dict[str, Path]:
     raw = pd.read_csv(sample, dtype=str, keep_default_na=False, na_values=[""])
     raw = raw.drop(columns=[contract().target.name])
     record = record_model()
+    numbers = {c.name for c in contract().columns if c.kind == "number"}
     records = []
     for row in raw.to_dict("records"):
         values = {k: v for k, v in row.items() if isinstance(v, str)}
         try:
-            record.model_validate(values)
+            valid = record.model_validate(values)
         except ValidationError:
             continue  # the sample carries deliberate defects; clients send valid records
-        records.append(values)
+        # Numbers as JSON numbers; every other value as the export spells it ("YES", "North").
+        records.append({k: getattr(valid, k) if k in numbers else v for k, v in values.items()})
         if len(records) == max(SIZES):
             break
     bodies: dict[str, Any] = {"1": records[0], "1-as-batch": {"records": records[:1]}}
@@ -203,6 +205,9 @@ def targets(folder: Path, bentoml_home: Path, designs: bool) -> list[Target]:
     python = sys.executable
     bentoml = str(Path(python).with_name("bentoml"))
     base_env = {"BENTOML_HOME": str(bentoml_home), "BENTOML_DO_NOT_TRACK": "true", "PYTHONPATH": str(ROOT)}
+    # One OpenMP thread in every thread of every server: FastAPI runs sync endpoints in a
+    # thread pool, where the limit its module sets at import would not hold.
+    base_env["OMP_NUM_THREADS"] = "1"
     serve = [bentoml, "serve", SERVICE, "--host", "127.0.0.1", "--port", "{port}"]
     workers = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["serve"]["workers"]
     uvicorn = [python, "-m", "uvicorn", "benchmarks.fastapi_app:app", "--host", "127.0.0.1", "--port", "{port}"]
