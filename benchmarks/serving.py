@@ -18,12 +18,10 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -33,7 +31,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from tests.processes import stop_process_group
+from tests.processes import free_port, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = "mlops_template.serving.service:PredictionService"
@@ -63,46 +61,14 @@ class Load:
     detail: str
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (127.0.0.1 only)
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
-
-
 @contextmanager
 def running(target: Target, port: int, ready_path: str) -> Iterator[str]:
     """Start the target's server on 127.0.0.1:port and stop its whole process group after."""
     base = f"http://127.0.0.1:{port}"
     command = [part.replace("{port}", str(port)) for part in target.command]
-    log = tempfile.NamedTemporaryFile(prefix=f"bench-{target.name.replace(' ', '_')}-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, **target.env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_ready(base + ready_path, process)
+    log = Path(tempfile.mkdtemp(prefix="bench-")) / f"{target.name.replace(' ', '_')}.log"
+    with running_server(command, ready_url=base + ready_path, log=log, env={**os.environ, **target.env}, cwd=ROOT):
         yield base
-    finally:
-        stop_process_group(process)
-        log.close()
 
 
 def hey(url: str, body: Path, concurrency: int, seconds: float) -> Load:
