@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from mlops_template.params import load_params
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.registry import load_registered
-from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_frame
+from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
 
 SETTINGS = load_params(Path(os.environ.get("MLOPS_PARAMS", "params.yaml"))).serve
 Record = record_model()
@@ -41,12 +41,12 @@ class PlainSync:
 
     @bentoml.api
     def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
-        (probability,) = self.predictor.predict(records_to_frame([record]))
+        (probability,) = self.predictor.predict(records_to_columns([record]))
         return self.predictor.answer(probability)
 
     @bentoml.api
     def predict_batch(self, records: list[Record]) -> BatchPrediction:  # type: ignore[valid-type]
-        probability = self.predictor.predict(records_to_frame(records))
+        probability = self.predictor.predict(records_to_columns(records))
         return BatchPrediction(
             probability=probability.tolist(),
             label=self.predictor.labels(probability).tolist(),
@@ -65,4 +65,4 @@ class AdaptiveBatching:
 
     @bentoml.api(batchable=True, max_batch_size=SETTINGS.coalesce_rows or 1000, max_latency_ms=1000)
     def predict_batch(self, records: list[Record]) -> list[float]:  # type: ignore[valid-type]
-        return [float(p) for p in self.predictor.predict(records_to_frame(records))]
+        return [float(p) for p in self.predictor.predict(records_to_columns(records))]

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from mlops_template.params import load_params
 from mlops_template.serving.predictor import Predictor
-from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_frame
+from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
 
 threadpool_limits(1)  # one OpenMP thread per process, as in the service
 _params = load_params()
@@ -37,13 +37,13 @@ class Batch(BaseModel):
 
 @app.post("/predict")
 def predict(record: Record) -> Prediction:  # type: ignore[valid-type]
-    (probability,) = predictor.predict(records_to_frame([record]))
+    (probability,) = predictor.predict(records_to_columns([record]))
     return predictor.answer(probability)
 
 
 @app.post("/predict_batch")
 def predict_batch(batch: Batch) -> BatchPrediction:
-    probability = predictor.predict(records_to_frame(batch.records))
+    probability = predictor.predict(records_to_columns(batch.records))
     return BatchPrediction(
         probability=probability.tolist(),
         label=predictor.labels(probability).tolist(),

@@ -3,7 +3,7 @@
     python -m benchmarks.inference_log                 # 1M rows in 1,000-row batches, 50k in 1-row batches
 
 The frames are what the service logs: records of the embedded sample as a client sends
-them, through `records_to_frame`. Writing: the median time of `append_frame` for 1 and
+them, through `records_to_columns`. Writing: the median time of `append_frame` for 1 and
 1,000 rows (the background thread's cost, which competes with requests for the GIL).
 Reading: `read_log` over a log spread across the last 7 days, as the drift check reads it
 (`since` = 7 days ago), once in 1,000-row batches (busy service) and once in 1-row
@@ -25,7 +25,7 @@ import pandas as pd
 from benchmarks.serving import ROOT, payloads
 from benchmarks.serving_profile import median_ms
 from mlops_template.inference_log import InferenceLog, read_log
-from mlops_template.serving.request import records_adapter, records_to_frame
+from mlops_template.serving.request import records_adapter, records_to_columns
 
 WINDOW = timedelta(days=7)
 
@@ -33,7 +33,7 @@ WINDOW = timedelta(days=7)
 def service_frame(folder: Path) -> pd.DataFrame:
     """1,000 validated sample records as the raw frame the service logs."""
     body = json.loads(payloads(folder, ROOT / "data/sample/customers.csv")["1000"].read_text(encoding="utf-8"))
-    return records_to_frame(records_adapter().validate_python(body["records"]))
+    return pd.DataFrame(records_to_columns(records_adapter().validate_python(body["records"])))
 
 
 def write_ms(frame: pd.DataFrame, folder: Path) -> float:

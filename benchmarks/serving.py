@@ -18,12 +18,10 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -33,7 +31,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from tests.processes import stop_process_group
+from tests.processes import free_port, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = "mlops_template.serving.service:PredictionService"
@@ -63,46 +61,14 @@ class Load:
     detail: str
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (127.0.0.1 only)
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
-
-
 @contextmanager
 def running(target: Target, port: int, ready_path: str) -> Iterator[str]:
     """Start the target's server on 127.0.0.1:port and stop its whole process group after."""
     base = f"http://127.0.0.1:{port}"
     command = [part.replace("{port}", str(port)) for part in target.command]
-    log = tempfile.NamedTemporaryFile(prefix=f"bench-{target.name.replace(' ', '_')}-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, **target.env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_ready(base + ready_path, process)
+    log = Path(tempfile.mkdtemp(prefix="bench-")) / f"{target.name.replace(' ', '_')}.log"
+    with running_server(command, ready_url=base + ready_path, log=log, env={**os.environ, **target.env}, cwd=ROOT):
         yield base
-    finally:
-        stop_process_group(process)
-        log.close()
 
 
 def hey(url: str, body: Path, concurrency: int, seconds: float) -> Load:
@@ -149,14 +115,16 @@ def payloads(folder: Path, sample: Path) -> dict[str, Path]:
     raw = pd.read_csv(sample, dtype=str, keep_default_na=False, na_values=[""])
     raw = raw.drop(columns=[contract().target.name])
     record = record_model()
+    numbers = {c.name for c in contract().columns if c.kind == "number"}
     records = []
     for row in raw.to_dict("records"):
         values = {k: v for k, v in row.items() if isinstance(v, str)}
         try:
-            record.model_validate(values)
+            valid = record.model_validate(values)
         except ValidationError:
             continue  # the sample carries deliberate defects; clients send valid records
-        records.append(values)
+        # Numbers as JSON numbers; every other value as the export spells it ("YES", "North").
+        records.append({k: getattr(valid, k) if k in numbers else v for k, v in values.items()})
         if len(records) == max(SIZES):
             break
     bodies: dict[str, Any] = {"1": records[0], "1-as-batch": {"records": records[:1]}}
@@ -173,7 +141,7 @@ def in_process(files: dict[str, Path], model_dir: Path, seconds: float) -> dict[
     from threadpoolctl import threadpool_limits
 
     from mlops_template.serving.predictor import Predictor
-    from mlops_template.serving.request import record_model, records_to_frame
+    from mlops_template.serving.request import record_model, records_to_columns
 
     threadpool_limits(1)
     predictor = Predictor.from_directory(model_dir, threshold=0.5, version="in-process")
@@ -184,7 +152,7 @@ def in_process(files: dict[str, Path], model_dir: Path, seconds: float) -> dict[
         rows = [body] if size == 1 else body["records"]
         calls, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            predictor.predict(records_to_frame([record.model_validate(r) for r in rows]))
+            predictor.predict(records_to_columns([record.model_validate(r) for r in rows]))
             calls += 1
         rates[size] = calls / (time.perf_counter() - start)
     return rates
@@ -203,6 +171,9 @@ def targets(folder: Path, bentoml_home: Path, designs: bool) -> list[Target]:
     python = sys.executable
     bentoml = str(Path(python).with_name("bentoml"))
     base_env = {"BENTOML_HOME": str(bentoml_home), "BENTOML_DO_NOT_TRACK": "true", "PYTHONPATH": str(ROOT)}
+    # One OpenMP thread in every thread of every server: FastAPI runs sync endpoints in a
+    # thread pool, where the limit its module sets at import would not hold.
+    base_env["OMP_NUM_THREADS"] = "1"
     serve = [bentoml, "serve", SERVICE, "--host", "127.0.0.1", "--port", "{port}"]
     workers = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["serve"]["workers"]
     uvicorn = [python, "-m", "uvicorn", "benchmarks.fastapi_app:app", "--host", "127.0.0.1", "--port", "{port}"]

@@ -3,7 +3,7 @@
     python -m benchmarks.serving_profile
 
 Stages, in the order a request meets them: JSON parsing + pydantic validation (what
-BentoML does before the endpoint runs), building the raw frame, `clean_features`, the
+BentoML does before the endpoint runs), building the raw columns, `clean_columns`, the
 saved Pipeline's `predict_proba` (its preprocessing and its model separately), and the
 inference log (`InferenceLog.append_frame`: one orjson line per batch, written by the
 service's background thread, off the request path but holding the GIL). Medians over
@@ -21,14 +21,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 from pydantic import TypeAdapter
 from threadpoolctl import threadpool_limits
 
 from benchmarks.serving import ROOT, SIZES, payloads
 from mlops_template.inference_log import InferenceLog
-from mlops_template.prepare import clean_features
+from mlops_template.prepare import clean_columns
 from mlops_template.serving.predictor import Predictor
-from mlops_template.serving.request import record_model, records_to_frame
+from mlops_template.serving.request import record_model, records_to_columns
 
 
 def median_ms(call: Callable[[], object], budget_s: float = 2.0) -> float:
@@ -49,8 +50,9 @@ def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[
     text = body if size == 1 else json.dumps(json.loads(body)["records"]).encode()
     validated = adapter.validate_json(text)
     records = [validated] if size == 1 else validated
-    frame = records_to_frame(records)  # type: ignore[arg-type]
-    clean = clean_features(frame, complete=True)[list(predictor.features)]
+    columns = records_to_columns(records)  # type: ignore[arg-type]
+    frame = pd.DataFrame(columns)
+    clean = clean_columns(columns, size)
     features = preprocess.transform(clean)
     probability = model.predict_proba(features)[:, 1]
     labels = probability >= predictor.threshold
@@ -58,8 +60,8 @@ def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[
     when = datetime.now(UTC)
     return [
         median_ms(lambda: adapter.validate_json(text)),
-        median_ms(lambda: records_to_frame(records)),  # type: ignore[arg-type]
-        median_ms(lambda: clean_features(frame, complete=True)),
+        median_ms(lambda: records_to_columns(records)),  # type: ignore[arg-type]
+        median_ms(lambda: clean_columns(columns, size)),
         median_ms(lambda: preprocess.transform(clean)),
         median_ms(lambda: model.predict_proba(features)),
         median_ms(lambda: log.append_frame(frame, probability, labels, "v", when)),
@@ -68,8 +70,8 @@ def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[
 
 STAGES = [
     "JSON + pydantic validation",
-    "records → raw frame",
-    "clean_features",
+    "records → raw columns",
+    "clean_columns",
     "Pipeline: preprocessing",
     "Pipeline: model",
     "log: append_frame (orjson, a line per batch)",

@@ -12,8 +12,9 @@ than a thousand.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,31 +43,37 @@ def parse_boolean(value: str) -> bool | None:
     return None
 
 
-def _distinct(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+# Below this many values a Python dict finds the distinct ones faster than pandas' hashing
+# set-up (a request of a few rows); above it, pd.factorize wins.
+_SMALL = 2048
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _distinct(values: pd.Series | np.ndarray) -> tuple[np.ndarray, Sequence[Any]]:
     """Codes (-1 = missing) and distinct values; free for a categorical column."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return np.asarray(series.cat.codes), series.cat.categories
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes, pd.Index(uniques)
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        return np.asarray(values.cat.codes), values.cat.categories
+    if isinstance(values, np.ndarray) and values.dtype == object and len(values) <= _SMALL:
+        seen: dict[object, int] = {}
+        codes = [-1 if _is_missing(v) else seen.setdefault(v, len(seen)) for v in values]
+        return np.array(codes, dtype=np.intp), list(seen)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, uniques
 
 
-def map_distinct(series: pd.Series, func: Callable[[str], object], dtype: str) -> pd.Series:
-    """Apply `func` to each distinct non-missing value once and spread the results back.
-
-    Missing values stay missing. This is what keeps the checks and the cleaning fast.
-    """
+def map_distinct(series: pd.Series | np.ndarray, func: Callable[[str], Any], missing: Any, dtype: Any) -> np.ndarray:
+    """`func` of each distinct non-missing value, computed once and spread back to the rows;
+    `missing` where the value is missing. This is what keeps the checks and the cleaning fast."""
     codes, uniques = _distinct(series)
-    mapped = pd.array([func(str(u)) for u in uniques], dtype=dtype)
-    return pd.Series(mapped.take(codes, allow_fill=True), index=series.index, name=series.name)
+    lookup = np.fromiter((func(str(u)) for u in uniques), dtype=dtype, count=len(uniques))
+    return np.append(lookup, np.array(missing, dtype=dtype))[codes]  # code -1 (missing) picks the last
 
 
 def _missing_or_valid(series: pd.Series, is_valid: Callable[[str], bool]) -> pd.Series:
-    codes, uniques = _distinct(series)
-    lookup = np.append(
-        np.fromiter((is_valid(str(u)) for u in uniques), dtype=bool, count=len(uniques)),
-        True,
-    )
-    return pd.Series(lookup[codes], index=series.index)  # code -1 (missing) picks the final True
+    return pd.Series(map_distinct(series, is_valid, True, bool), index=series.index)
 
 
 @extensions.register_check_method(statistics=["enabled"], supported_types=pd.Series)

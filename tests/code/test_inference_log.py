@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from mlops_template.inference_log import META_COLUMNS, InferenceLog, InferenceLogError, read_log
-from mlops_template.serving.request import record_model, records_to_frame
+from mlops_template.serving.request import record_model, records_to_columns
 
 DAY = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 ODD = ['say "hi"', "two\nlines", "tab\tand \\ backslash", "Zürich ✓ 東京 😀", "\u2028sep", "", "nul\x00byte"]
@@ -34,7 +34,7 @@ def service_frame(rows: int, seed: int = 0) -> pd.DataFrame:
             "auto_renew": False,
         }
         records.append(model.model_validate({k: v for k, v in values.items() if v is not None}))
-    return records_to_frame(records)
+    return pd.DataFrame(records_to_columns(records))
 
 
 def as_sent(frame: pd.DataFrame) -> list[dict[str, Any]]:

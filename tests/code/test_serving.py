@@ -19,7 +19,7 @@ from mlops_template.inference_log import InferenceLog, read_log
 from mlops_template.prepare import clean_features
 from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.log_buffer import LogBuffer
-from mlops_template.serving.request import record_model, records_to_frame
+from mlops_template.serving.request import record_model, records_to_columns
 
 VALID = {"signup_date": "2024-02-29", "age": "41", "region": " North ", "has_partner": "Y", "auto_renew": False}
 
@@ -58,7 +58,7 @@ def test_categories_are_free_strings_and_unknown_ones_become_missing_when_cleane
     category = contract().features("category")[0]
     model = record_model()
     records = [model.model_validate(VALID | {category.name: value}) for value in ("Mars", None, category.categories[0])]
-    clean = clean_features(records_to_frame(records))
+    clean = clean_features(pd.DataFrame(records_to_columns(records)))
     assert clean[category.name].isna().tolist() == [True, True, False]
 
 
@@ -72,26 +72,31 @@ def test_the_frame_cleans_like_the_same_rows_read_from_a_csv() -> None:
     """A request record and the same row in an export are one thing to clean_features."""
     rows = [VALID, {"signup_date": "2023-01-31", "plan": "PREMIUM", "tenure_months": 3.5, "paperless_billing": "n"}]
     model = record_model()
-    from_requests = clean_features(records_to_frame([model.model_validate(r) for r in rows]))
+    from_requests = clean_features(pd.DataFrame(records_to_columns([model.model_validate(r) for r in rows])))
     csv_like = pd.DataFrame(rows).astype("string").reindex(columns=list(from_requests.columns))
     from_export = clean_features(csv_like)
     pd.testing.assert_frame_equal(from_requests, from_export, check_dtype=False)
+
+
+def rows(batches: list[list[int]]) -> list[int]:
+    """The rows of the batches one model call gets, in order."""
+    return [row for batch in batches for row in batch]
 
 
 def test_coalescing_merges_requests_that_wait_and_keeps_each_answer_with_its_request() -> None:
     calls: list[int] = []
     release = threading.Event()
 
-    def run(items: list[int]) -> list[int]:
-        calls.append(len(items))
+    def run(items: list[list[int]]) -> list[int]:
+        calls.append(len(flat := rows(items)))
         release.wait(5)
-        return [item * 10 for item in items]
+        return [item * 10 for item in flat]
 
     async def scenario() -> list[list[int]]:
-        coalescer: Coalescer[int, int] = Coalescer(run, max_items=100)
-        first = asyncio.ensure_future(coalescer.submit([1]))
+        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
+        first = asyncio.ensure_future(coalescer.submit([1], 1))
         await asyncio.sleep(0.05)  # the first call is running; these three wait together
-        rest = [asyncio.ensure_future(coalescer.submit(items)) for items in ([2], [3, 4], [5])]
+        rest = [asyncio.ensure_future(coalescer.submit(items, len(items))) for items in ([2], [3, 4], [5])]
         await asyncio.sleep(0.05)
         release.set()
         answers = await asyncio.gather(first, *rest)
@@ -106,13 +111,13 @@ def test_coalescing_merges_requests_that_wait_and_keeps_each_answer_with_its_req
 def test_coalescing_respects_the_row_limit_but_never_splits_a_request() -> None:
     calls: list[int] = []
 
-    def run(items: list[int]) -> list[int]:
-        calls.append(len(items))
-        return items
+    def run(items: list[list[int]]) -> list[int]:
+        calls.append(len(flat := rows(items)))
+        return flat
 
     async def scenario() -> None:
-        coalescer: Coalescer[int, int] = Coalescer(run, max_items=3)
-        await asyncio.gather(*(coalescer.submit(list(range(n))) for n in (2, 2, 5, 1)))
+        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=3)
+        await asyncio.gather(*(coalescer.submit(list(range(n)), n) for n in (2, 2, 5, 1)))
         coalescer.close()
 
     asyncio.run(scenario())
@@ -120,15 +125,15 @@ def test_coalescing_respects_the_row_limit_but_never_splits_a_request() -> None:
 
 
 def test_a_request_that_breaks_the_model_fails_alone() -> None:
-    def run(items: list[int]) -> list[int]:
-        if -1 in items:
+    def run(items: list[list[int]]) -> list[int]:
+        if -1 in (flat := rows(items)):
             raise ValueError("bad row")
-        return items
+        return flat
 
     async def scenario() -> list[Any]:
-        coalescer: Coalescer[int, int] = Coalescer(run, max_items=100)
+        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
         answers = await asyncio.gather(
-            coalescer.submit([1]), coalescer.submit([-1]), coalescer.submit([2]), return_exceptions=True
+            coalescer.submit([1], 1), coalescer.submit([-1], 1), coalescer.submit([2], 1), return_exceptions=True
         )
         coalescer.close()
         return list(answers)
@@ -142,13 +147,13 @@ def test_a_request_that_breaks_the_model_fails_alone() -> None:
 def test_without_coalescing_every_request_is_its_own_call() -> None:
     calls: list[int] = []
 
-    def run(items: list[int]) -> list[int]:
-        calls.append(len(items))
-        return items
+    def run(items: list[list[int]]) -> list[int]:
+        calls.append(len(flat := rows(items)))
+        return flat
 
     async def scenario() -> None:
-        coalescer: Coalescer[int, int] = Coalescer(run, max_items=0)
-        await asyncio.gather(*(coalescer.submit([i]) for i in range(5)))
+        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=0)
+        await asyncio.gather(*(coalescer.submit([i], 1) for i in range(5)))
         coalescer.close()
 
     asyncio.run(scenario())

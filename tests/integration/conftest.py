@@ -8,16 +8,13 @@ into a throw-away BentoML home; `served` starts the real `bentoml serve` on 127.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
@@ -25,7 +22,7 @@ from mlops_template import evaluate, prepare, split, train, validate
 from mlops_template.data import ingest
 from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
 from mlops_template.params import Params, load_params
-from tests.processes import stop_process_group
+from tests.processes import free_port, running_server
 
 SERVICE = "mlops_template.serving.service:PredictionService"
 
@@ -92,12 +89,6 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> 
     return TrainedModel(folder, params_file, params, home, tag)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Served:
     url: str
@@ -106,31 +97,13 @@ class Served:
 
 
 @contextmanager
-def serving(model: TrainedModel, log: Path, command: list[str] | None = None) -> Iterator[str]:
-    """`bentoml serve` (or `command`) on a free 127.0.0.1 port until /readyz answers; stopped after."""
+def serving(model: TrainedModel, log: Path) -> Iterator[str]:
+    """`bentoml serve` on a free 127.0.0.1 port until /readyz answers; stopped after."""
     port = free_port()
-    command = command or [tool("bentoml"), "serve", SERVICE, "--host", "127.0.0.1", "--port", str(port)]
+    command = [tool("bentoml"), "serve", SERVICE, "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=model.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"the server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not ready after {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running_server(command, ready_url=f"{url}/readyz", log=log, env=model.env(), timeout_s=START_TIMEOUT_S):
         yield url
-    finally:
-        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from mlops_template.serving.smoke import smoke
-from tests.integration.conftest import TrainedModel, free_port
+from tests.integration.conftest import TrainedModel
+from tests.processes import free_port
 
 pytestmark = pytest.mark.container
 BUILD_TIMEOUT_S = 1800

@@ -29,7 +29,8 @@ from mlops_template.schema import RawRecords
 from mlops_template.serving.request import EARLIEST_DATE, LATEST_DATE, record_model
 from mlops_template.serving.smoke import smoke
 from mlops_template.validate import run_gate
-from tests.integration.conftest import Served, free_port
+from tests.integration.conftest import Served
+from tests.processes import free_port
 
 TIMEOUT = httpx.Timeout(60.0)
 

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from mlops_template import deploy
-from tests.integration.conftest import TrainedModel, free_port, serving, trained_model
+from tests.integration.conftest import TrainedModel, serving, trained_model
+from tests.processes import free_port
 from tests.workflows.act import EVENTS, STANDINS, ActResult, ActSession
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]

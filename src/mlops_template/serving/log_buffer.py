@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Batch:
-    features: pd.DataFrame
+    features: Mapping[str, np.ndarray]  # raw columns as received; a DataFrame only when written
     probability: np.ndarray
     label: np.ndarray
     model_version: str
@@ -49,7 +50,7 @@ class LogBuffer:
 
     def add(
         self,
-        features: pd.DataFrame,
+        features: Mapping[str, np.ndarray],
         probability: np.ndarray,
         label: np.ndarray,
         model_version: str,
@@ -59,11 +60,11 @@ class LogBuffer:
         batch = _Batch(features, probability, label, model_version, timestamp)
         with self._lock:
             self._pending.append(batch)
-            self._pending_rows += len(features)
+            self._pending_rows += len(probability)
             while self._pending_rows > self.max_buffered_rows and len(self._pending) > 1:
                 oldest = self._pending.pop(0)
-                self._pending_rows -= len(oldest.features)
-                self.dropped_rows += len(oldest.features)
+                self._pending_rows -= len(oldest.probability)
+                self.dropped_rows += len(oldest.probability)
         if self._thread is None:
             self.start()
 
@@ -80,14 +81,13 @@ class LogBuffer:
             batches, self._pending, self._pending_rows = self._pending, [], 0
         for batch in batches:
             try:
-                self.log.append_frame(
-                    batch.features, batch.probability, batch.label, batch.model_version, batch.timestamp
-                )
-                self.written_rows += len(batch.features)
+                features = pd.DataFrame(batch.features, copy=False)
+                self.log.append_frame(features, batch.probability, batch.label, batch.model_version, batch.timestamp)
+                self.written_rows += len(batch.probability)
             except OSError:
-                self.dropped_rows += len(batch.features)
+                self.dropped_rows += len(batch.probability)
                 logger.exception(
-                    "inference log: could not write %d rows to %s", len(batch.features), self.log.directory
+                    "inference log: could not write %d rows to %s", len(batch.probability), self.log.directory
                 )
 
     def close(self) -> None:

@@ -1,13 +1,15 @@
 """The trained model behind every way of serving it: raw rows in, probabilities out.
 
 The service, the FastAPI baseline in benchmarks/ and in-process scoring all call
-`Predictor.predict`, which cleans the rows with the training code
-(`prepare.clean_features`) and runs the saved scikit-learn Pipeline, so there is exactly
-one path from a raw record to a probability and no train/serve skew.
+`Predictor.predict`, which cleans the columns with the training code's rules
+(`prepare.clean_columns`, each column through `prepare.clean_column`) and runs the saved
+scikit-learn Pipeline, so there is exactly one path from a raw record to a probability
+and no train/serve skew.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import sklearn
 from sklearn.pipeline import Pipeline
 
 from mlops_template.model_files import load_model
-from mlops_template.prepare import clean_features
+from mlops_template.prepare import clean_columns
 from mlops_template.serving.request import Prediction
 
 
@@ -34,12 +36,14 @@ class Predictor:
         model, card = load_model(directory)
         return cls(model=model, features=tuple(card.features), threshold=threshold, version=version)
 
-    def predict(self, raw: pd.DataFrame) -> np.ndarray:
-        """Probability of the positive class for each raw row, cleaned as in training."""
-        clean = clean_features(raw, complete=True)
+    def predict(self, raw: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
+        """Probability of the positive class for each raw row (a table, or equally long
+        columns), cleaned as in training."""
+        rows = len(raw) if isinstance(raw, pd.DataFrame) else len(next(iter(raw.values()), ()))
+        clean = clean_columns(raw, rows)
         # The request model already refused NaN/inf, so scikit-learn's finiteness scan is redundant.
         with sklearn.config_context(assume_finite=True):
-            return self.model.predict_proba(clean[list(self.features)])[:, 1]
+            return self.model.predict_proba(clean)[:, 1]
 
     def answer(self, probability: float) -> Prediction:
         """One record's response: probability, label at the threshold, and who answered."""

@@ -112,28 +112,28 @@ def records_adapter() -> TypeAdapter[list[BaseModel]]:
     return TypeAdapter(list[record_model()])  # type: ignore[misc,arg-type]
 
 
-def _frame_columns() -> tuple[Column, ...]:
+def frame_columns() -> tuple[Column, ...]:
     """The columns a request frame carries: the model's inputs and the id (for the inference log)."""
     return tuple(c for c in contract().columns if c.is_feature or c.role == "id")
 
 
-def records_to_frame(records: Sequence[BaseModel]) -> pd.DataFrame:
-    """The raw table `clean_features` expects, built column by column from validated records.
+def records_to_columns(records: Sequence[BaseModel]) -> dict[str, np.ndarray]:
+    """The raw columns `clean_columns` expects, built from validated records.
 
     Values stay as received (a category's spelling, "Y" for a yes); numbers become float64
-    with NaN for missing, dates ISO strings, as they would arrive in a CSV export.
+    with NaN for missing, dates ISO strings, as they would arrive in a CSV export. Plain
+    numpy, no DataFrame: on a one-row request pandas' frame machinery costs more than the model.
     """
-    columns: dict[str, Any] = {}
-    for column in _frame_columns():
+    columns: dict[str, np.ndarray] = {}
+    for column in frame_columns():
         values = [getattr(record, column.name) for record in records]
         if column.kind == "number":
             columns[column.name] = np.array(values, dtype=float)  # None becomes NaN
         elif column.kind == "date":
-            dates = [None if v is None else v.isoformat() for v in values]
-            columns[column.name] = pd.Series(dates, dtype=object)
-        else:  # object, as received: pandas' string inference costs more than the cleaning it saves
-            columns[column.name] = pd.Series(values, dtype=object)
-    return pd.DataFrame(columns, copy=False)
+            columns[column.name] = np.array([None if v is None else v.isoformat() for v in values], dtype=object)
+        else:
+            columns[column.name] = np.array(values, dtype=object)
+    return columns
 
 
 class Prediction(BaseModel):

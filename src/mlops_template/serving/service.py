@@ -18,31 +18,39 @@ import logging
 import os
 from collections.abc import Collection
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import bentoml
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import Field, WithJsonSchema
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
-from threadpoolctl import threadpool_limits
 
 from mlops_template.inference_log import InferenceLog, now
 from mlops_template.params import load_params
 from mlops_template.serving.batch_file import BatchFileError, read_upload, records_from_upload
 from mlops_template.serving.coalesce import Coalescer
+from mlops_template.serving.columnar import Columns, columns_from_records, join_columns
 from mlops_template.serving.log_buffer import LogBuffer
 from mlops_template.serving.registry import load_registered
-from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_frame
+from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
 
 logger = logging.getLogger(__name__)
 
 PARAMS = load_params(Path(os.environ.get("MLOPS_PARAMS", "params.yaml")))
 SETTINGS = PARAMS.serve
 Record = record_model()
+# The batch endpoint takes plain JSON objects and checks them column-wise; its OpenAPI
+# schema still documents them as records of the contract.
+RECORDS_SCHEMA = {
+    "type": "array",
+    "items": Record.model_json_schema(),
+    "minItems": 1,
+    "maxItems": SETTINGS.max_batch_rows,
+}
 # The base image is a build argument (`bentoml build --arg base_image=...`, see `make bento`):
 # python:3.11-slim on GitHub, a local stand-in where Docker Hub is out of reach.
 BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
@@ -87,10 +95,9 @@ class PredictionService:
     model_ref = bentoml.models.BentoModel(f"{SETTINGS.model_name}:latest")
 
     def __init__(self) -> None:
-        # One OpenMP thread per worker process: the workers already fill the cores, and
-        # scikit-learn's default (one thread per core in every worker) made single-row
-        # latency jump from ~25 ms to 60-1500 ms under load (benchmarks/serving.py).
-        threadpool_limits(1)
+        # The model runs in the coalescer's thread, with one OpenMP thread (coalesce.py):
+        # the workers already fill the cores, and scikit-learn's default (one thread per
+        # core in every worker) made latency jump under load (benchmarks/serving.py).
         self.predictor = load_registered(self.model_ref)
         settings = SETTINGS.inference_log
         self.log = (
@@ -102,19 +109,19 @@ class PredictionService:
             if settings.enabled
             else None
         )
-        self.coalescer: Coalescer[BaseModel, float] = Coalescer(self._score, SETTINGS.coalesce_rows)
+        self.coalescer: Coalescer[Columns, float] = Coalescer(self._score, SETTINGS.coalesce_rows)
         logger.info("serving %s (threshold %s)", self.predictor.version, self.predictor.threshold)
 
-    def _score(self, records: list[BaseModel]) -> list[float]:
-        """Runs in the model thread: one frame, one model call, one log entry for all records."""
-        frame = records_to_frame(records)
-        probability = self.predictor.predict(frame)
+    def _score(self, batches: list[Columns]) -> list[float]:
+        """Runs in the model thread: one model call and one log entry for the waiting requests."""
+        columns = join_columns(batches)
+        probability = self.predictor.predict(columns)
         if self.log is not None:
-            self.log.add(frame, probability, self.predictor.labels(probability), self.predictor.version, now())
+            self.log.add(columns, probability, self.predictor.labels(probability), self.predictor.version, now())
         return probability.tolist()
 
-    async def score(self, records: list[BaseModel]) -> BatchPrediction:
-        probability = np.array(await self.coalescer.submit(records))
+    async def score(self, columns: Columns, rows: int) -> BatchPrediction:
+        probability = np.array(await self.coalescer.submit(columns, rows))
         return BatchPrediction(
             probability=probability.tolist(),
             label=self.predictor.labels(probability).tolist(),
@@ -126,16 +133,23 @@ class PredictionService:
     @bentoml.api
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
-        (probability,) = await self.coalescer.submit([record])
+        (probability,) = await self.coalescer.submit(records_to_columns([record]), 1)
         return self.predictor.answer(probability)
 
     @bentoml.api
     async def predict_batch(
         self,
-        records: Annotated[list[Record], Field(min_length=1, max_length=SETTINGS.max_batch_rows)],  # type: ignore[valid-type]
+        records: Annotated[
+            list[dict[str, Any]],
+            Field(min_length=1, max_length=SETTINGS.max_batch_rows),
+            WithJsonSchema(RECORDS_SCHEMA),
+        ],
     ) -> BatchPrediction:
         """Score a list of records; answers come back column-wise in the same order."""
-        return await self.score(records)
+        # Records are checked column-wise (serving/columnar.py), off the event loop; a bad
+        # one raises the request model's ValidationError, which BentoML answers with a 400.
+        columns = await run_in_threadpool(columns_from_records, records)
+        return await self.score(columns, len(records))
 
     @bentoml.on_shutdown
     def close(self) -> None:
@@ -154,8 +168,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _records(body: bytes, content_type: str) -> list[BaseModel]:
-    return records_from_upload(read_upload(body, content_type), SETTINGS.max_batch_rows)
+def _columns(body: bytes, content_type: str) -> Columns:
+    return records_to_columns(records_from_upload(read_upload(body, content_type), SETTINGS.max_batch_rows))
 
 
 async def predict_file(request: Request) -> JSONResponse:
@@ -164,10 +178,10 @@ async def predict_file(request: Request) -> JSONResponse:
     try:
         body = await _read_body(request, MAX_FILE_BYTES)
         # Parsing and validating thousands of rows is CPU work: off the event loop.
-        records = await run_in_threadpool(_records, body, request.headers.get("content-type", ""))
+        columns = await run_in_threadpool(_columns, body, request.headers.get("content-type", ""))
     except BatchFileError as exc:
         return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
-    result = await service.score(records)
+    result = await service.score(columns, len(next(iter(columns.values()))))
     return JSONResponse(result.model_dump())
 
 

@@ -1,0 +1,165 @@
+"""A batch of JSON records checked column by column: the request model's rules, vectorised.
+
+Validating 1,000 records one pydantic model at a time took longer than predicting them
+(~12 ms against ~7 ms, benchmarks/serving_profile.py). Here each contract column is
+checked at once with numpy. The fast path only ever says yes to what the request model
+(`request.record_model`) would accept with the same values: anything it is not sure of
+(an extra field, a number sent as text, a value out of range, a malformed date...) goes
+to the request model itself, which accepts it or raises the usual `ValidationError`
+naming the record, the field and the rule. So the two paths cannot disagree on what is
+valid, and a test holds the fast one to the slow one on fuzzed batches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, create_model
+
+from mlops_template.checks import parse_boolean
+from mlops_template.features import Column, contract
+from mlops_template.serving.request import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_CATEGORY_LENGTH,
+    MAX_TEXT_LENGTH,
+    frame_columns,
+    record_model,
+    records_to_columns,
+)
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_DATE_RANGE = (np.datetime64(EARLIEST_DATE.isoformat()), np.datetime64(LATEST_DATE.isoformat()))
+Columns = dict[str, np.ndarray]
+
+
+class _UndecidedError(Exception):
+    """The fast path cannot vouch for this batch; the request model decides."""
+
+
+@cache
+def batch_model() -> type[BaseModel]:
+    """`{"records": [Record, ...]}`: errors then name the record as `records.<i>.<field>`."""
+    model: type[BaseModel] = create_model("Batch", records=(list[record_model()], ...))  # type: ignore[arg-type,misc]
+    return model
+
+
+def columns_from_records(records: Sequence[Mapping[str, Any]]) -> Columns:
+    """The raw columns of a batch of plain JSON records, as `records_to_columns` builds them
+    from validated records; a `ValidationError` naming record and field if one is invalid."""
+    columns = vouched_columns(records)
+    if columns is None:
+        validated = batch_model().model_validate({"records": records}).records  # type: ignore[attr-defined]
+        columns = records_to_columns(validated)
+    return columns
+
+
+def join_columns(batches: Sequence[Columns]) -> Columns:
+    """Several batches' columns as one batch, in order (one model call for requests that waited)."""
+    if len(batches) == 1:
+        return batches[0]
+    return {name: np.concatenate([batch[name] for batch in batches]) for name in batches[0]}
+
+
+def vouched_columns(records: Sequence[Mapping[str, Any]]) -> Columns | None:
+    """The raw columns if every record is certainly valid, None when the request model must decide."""
+    try:
+        return _checked_columns(records)
+    except _UndecidedError:
+        return None
+
+
+def _checked_columns(records: Sequence[Mapping[str, Any]]) -> Columns:
+    spec = contract()
+    allowed = {c.name for c in spec.columns if c.role != "target"}
+    if set(map(type, records)) != {dict} or not set().union(*records) <= allowed:
+        raise _UndecidedError
+    wanted = {c.name for c in frame_columns()}
+    columns: Columns = {}
+    for column in spec.columns:
+        if column.name not in allowed:
+            continue
+        values = [r.get(column.name) for r in records]
+        kinds = set(map(type, values))
+        if column.kind is not None and not column.nullable and _NONE in kinds:
+            raise _UndecidedError
+        checked = _CHECKS[column.kind](column, values, kinds)
+        if column.name in wanted:
+            columns[column.name] = checked
+    return columns
+
+
+_NONE = type(None)
+
+
+def _strings(values: list[Any]) -> list[str]:
+    return [v for v in values if type(v) is str]
+
+
+def _number(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
+    # Numbers, or plain decimal text as a CSV-minded client sends it ("42", "-1.5e3"), which
+    # the request model reads the same way; anything else (booleans, "1_000", lists) is its call.
+    if not kinds <= {float, int, str, _NONE}:
+        raise _UndecidedError
+    if str in kinds and not all(map(_DECIMAL.fullmatch, _strings(values))):
+        raise _UndecidedError
+    try:
+        numbers = np.array(values, dtype=float)  # None becomes NaN
+    except OverflowError:
+        raise _UndecidedError from None
+    sent = np.array([v is not None for v in values]) if _NONE in kinds else slice(None)
+    low = -np.inf if column.min_value is None else column.min_value
+    high = np.inf if column.max_value is None else column.max_value
+    if not np.all((numbers[sent] >= low) & (numbers[sent] <= high)):  # NaN and infinity fail too
+        raise _UndecidedError
+    return numbers
+
+
+def _text(values: list[Any], kinds: set[type], limit: int) -> np.ndarray:
+    if not kinds <= {str, _NONE} or max(map(len, _strings(values)), default=0) > limit:
+        raise _UndecidedError
+    return np.array(values, dtype=object)
+
+
+def _category(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
+    return _text(values, kinds, MAX_CATEGORY_LENGTH)
+
+
+def _identifier(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
+    return _text(values, kinds, MAX_TEXT_LENGTH if column.role == "text" else MAX_CATEGORY_LENGTH)
+
+
+def _yes_no(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
+    # Numbers (1, 0.0) are valid but the request model turns them into booleans: its call.
+    if not kinds <= {bool, str, _NONE}:
+        raise _UndecidedError
+    if str in kinds and any(parse_boolean(v) is None for v in set(_strings(values))):
+        raise _UndecidedError
+    return np.array(values, dtype=object)
+
+
+def _date(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
+    if not kinds <= {str, _NONE} or not all(map(_ISO_DATE.fullmatch, _strings(values))):
+        raise _UndecidedError
+    try:
+        days = np.array(values, dtype="datetime64[D]")  # None becomes NaT
+    except ValueError:  # 2024-02-30
+        raise _UndecidedError from None
+    sent = ~np.isnat(days)
+    if not np.all((days[sent] >= _DATE_RANGE[0]) & (days[sent] <= _DATE_RANGE[1])):
+        raise _UndecidedError
+    return np.array(values, dtype=object)
+
+
+_CHECKS: dict[str | None, Callable[[Column, list[Any], set[type]], np.ndarray]] = {
+    "number": _number,
+    "category": _category,
+    "boolean": _yes_no,
+    "date": _date,
+    None: _identifier,
+}
