@@ -2,9 +2,10 @@
 
     python -m benchmarks.inference_log                 # 1M rows in 1,000-row batches, 50k in 1-row batches
 
-The frames are what the service logs: records of the embedded sample as a client sends
-them, through `records_to_columns`. Writing: the median time of `append_frame` for 1 and
-1,000 rows (the background thread's cost, which competes with requests for the GIL).
+The batches are what the service logs: records of the embedded sample as a client sends
+them, as the numpy columns of `records_to_columns`. Writing: the median time of
+`append_frame` for 1 and 1,000 rows (the background thread's cost, which competes with
+requests for the GIL).
 Reading: `read_log` over a log spread across the last 7 days, as the drift check reads it
 (`since` = 7 days ago), once in 1,000-row batches (busy service) and once in 1-row
 batches (a quiet one: every request alone). Needs no trained model.
@@ -20,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from benchmarks.serving import ROOT, payloads
 from benchmarks.serving_profile import median_ms
@@ -30,29 +30,37 @@ from mlops_template.serving.request import records_adapter, records_to_columns
 WINDOW = timedelta(days=7)
 
 
-def service_frame(folder: Path) -> pd.DataFrame:
-    """1,000 validated sample records as the raw frame the service logs."""
+Columns = dict[str, np.ndarray]
+
+
+def service_columns(folder: Path) -> Columns:
+    """1,000 validated sample records as the raw columns the service logs."""
     body = json.loads(payloads(folder, ROOT / "data/sample/customers.csv")["1000"].read_text(encoding="utf-8"))
-    return pd.DataFrame(records_to_columns(records_adapter().validate_python(body["records"])))
+    return records_to_columns(records_adapter().validate_python(body["records"]))
 
 
-def write_ms(frame: pd.DataFrame, folder: Path) -> float:
-    """Median milliseconds of one `append_frame` call for this frame."""
+def rows_of(columns: Columns, start: int, stop: int) -> Columns:
+    return {name: values[start:stop] for name, values in columns.items()}
+
+
+def write_ms(columns: Columns, folder: Path) -> float:
+    """Median milliseconds of one `append_frame` call for these columns."""
     log = InferenceLog(folder)
-    probability = np.linspace(0, 1, len(frame))
+    probability = np.linspace(0, 1, len(next(iter(columns.values()))))
     label = probability >= 0.5
     when = datetime.now(UTC)
-    return median_ms(lambda: log.append_frame(frame, probability, label, "churn:bench", when))
+    return median_ms(lambda: log.append_frame(columns, probability, label, "churn:bench", when))
 
 
-def fill(folder: Path, frame: pd.DataFrame, rows: int, batch_rows: int, end: datetime) -> None:
+def fill(folder: Path, columns: Columns, rows: int, batch_rows: int, end: datetime) -> None:
     """`rows` predictions in batches of `batch_rows`, their times spread evenly over the window."""
     log = InferenceLog(folder)
     batches = rows // batch_rows
-    probability = np.linspace(0, 1, len(frame))
+    available = len(next(iter(columns.values())))
+    probability = np.linspace(0, 1, available)
     for index in range(batches):
-        start = (index * batch_rows) % (len(frame) - batch_rows + 1)
-        part = frame.iloc[start : start + batch_rows]
+        start = (index * batch_rows) % (available - batch_rows + 1)
+        part = rows_of(columns, start, start + batch_rows)
         answers = probability[start : start + batch_rows]
         when = end - WINDOW + WINDOW * (index + 1) / batches
         log.append_frame(part, answers, answers >= 0.5, "churn:bench", when)
@@ -71,17 +79,17 @@ def main() -> None:
     args = parser.parse_args()
     end = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
-        frame = service_frame(Path(tmp))
+        columns = service_columns(Path(tmp))
         print("| append_frame | 1 row | 1,000 rows |")
         print("|---|---|---|")
-        one, thousand = (write_ms(frame.iloc[:size], Path(tmp, f"write-{size}")) for size in (1, 1000))
+        one, thousand = (write_ms(rows_of(columns, 0, size), Path(tmp, f"write-{size}")) for size in (1, 1000))
         print(f"| median | {one:.3f} ms | {thousand:.2f} ms |")
         print()
         print("| read_log (since 7 days) | rows | file size | seconds | rows/s |")
         print("|---|---|---|---|---|")
         for rows, batch_rows in ((args.rows, 1000), (args.single_rows, 1)):
             folder = Path(tmp, f"read-{batch_rows}")
-            fill(folder, frame, rows, batch_rows, end)
+            fill(folder, columns, rows, batch_rows, end)
             size = sum(path.stat().st_size for path in folder.iterdir())
             seconds, read = read_seconds(folder, end - WINDOW)
             assert read == rows, f"read {read:,} rows of {rows:,}"

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
 from pydantic import TypeAdapter
 from threadpoolctl import threadpool_limits
 
@@ -51,7 +50,6 @@ def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[
     validated = adapter.validate_json(text)
     records = [validated] if size == 1 else validated
     columns = records_to_columns(records)  # type: ignore[arg-type]
-    frame = pd.DataFrame(columns)
     clean = clean_columns(columns, size)
     features = preprocess.transform(clean)
     probability = model.predict_proba(features)[:, 1]
@@ -64,7 +62,7 @@ def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[
         median_ms(lambda: clean_columns(columns, size)),
         median_ms(lambda: preprocess.transform(clean)),
         median_ms(lambda: model.predict_proba(features)),
-        median_ms(lambda: log.append_frame(frame, probability, labels, "v", when)),
+        median_ms(lambda: log.append_frame(columns, probability, labels, "v", when)),
     ]
 
 

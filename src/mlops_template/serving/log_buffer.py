@@ -1,6 +1,6 @@
 """The inference log, written off the request path.
 
-A request only appends its batch (the raw frame and the answers) to a list; a background
+A request only appends its batch (the raw columns and the answers) to a list; a background
 thread writes what has gathered every `serve.inference_log.flush_seconds` through
 `InferenceLog.append_frame`, in the format the drift check reads. If the disk cannot keep
 up, the oldest unwritten batches are dropped once more than `max_buffered_rows` wait, and
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-import pandas as pd
 
 from mlops_template.inference_log import InferenceLog
 
@@ -25,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Batch:
-    features: Mapping[str, np.ndarray]  # raw columns as received; a DataFrame only when written
+    features: Mapping[str, np.ndarray]  # raw columns as received, written as they are
     probability: np.ndarray
     label: np.ndarray
     model_version: str
@@ -81,8 +80,9 @@ class LogBuffer:
             batches, self._pending, self._pending_rows = self._pending, [], 0
         for batch in batches:
             try:
-                features = pd.DataFrame(batch.features, copy=False)
-                self.log.append_frame(features, batch.probability, batch.label, batch.model_version, batch.timestamp)
+                self.log.append_frame(
+                    batch.features, batch.probability, batch.label, batch.model_version, batch.timestamp
+                )
                 self.written_rows += len(batch.probability)
             except OSError:
                 self.dropped_rows += len(batch.probability)
