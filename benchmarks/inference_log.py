@@ -25,7 +25,7 @@ import numpy as np
 from benchmarks.serving import ROOT, payloads
 from benchmarks.serving_profile import median_ms
 from mlops_template.inference_log import InferenceLog, read_log
-from mlops_template.serving.request import records_adapter, records_to_columns
+from mlops_template.serving.request import record_model, records_to_columns
 
 WINDOW = timedelta(days=7)
 
@@ -36,7 +36,8 @@ Columns = dict[str, np.ndarray]
 def service_columns(folder: Path) -> Columns:
     """1,000 validated sample records as the raw columns the service logs."""
     body = json.loads(payloads(folder, ROOT / "data/sample/customers.csv")["1000"].read_text(encoding="utf-8"))
-    return records_to_columns(records_adapter().validate_python(body["records"]))
+    model = record_model()
+    return records_to_columns([model.model_validate(record) for record in body["records"]])
 
 
 def rows_of(columns: Columns, start: int, stop: int) -> Columns:
