@@ -2,7 +2,8 @@
 
 The file is read by the data gate's reader (`data.read.read_raw_table`, so a broken file
 gets the same plain message as in the pipeline) and each row is held to the request
-model, like a JSON record. The target column, which labelled exports carry, is ignored.
+model, like a JSON batch (serving/columnar.py). The target column, which labelled exports
+carry, is ignored.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from mlops_template.data.read import CSV_SUFFIXES, PARQUET_SUFFIXES, DataFileError, read_raw_table
 from mlops_template.features import contract
-from mlops_template.serving.request import record_model, records_adapter
+from mlops_template.serving.columnar import Columns, columns_from_records
+from mlops_template.serving.request import record_model
 
 PARQUET_MAGIC = b"PAR1"
 MAX_LISTED_ERRORS = 50
@@ -69,8 +71,9 @@ def _as_python(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return objects.where(frame.notna(), None).to_dict("records")
 
 
-def records_from_upload(frame: pd.DataFrame, max_rows: int) -> list[BaseModel]:
-    """Validate each row with the request model; errors name the row, its CSV line and the field."""
+def columns_from_upload(frame: pd.DataFrame, max_rows: int) -> Columns:
+    """The rows held to the request model (column-wise, as a JSON batch); errors name the
+    row, its CSV line and the field."""
     if len(frame) > max_rows:
         raise BatchFileError(
             f"the file has {len(frame):,} rows; at most {max_rows:,} per request (serve.max_batch_rows)"
@@ -85,11 +88,11 @@ def records_from_upload(frame: pd.DataFrame, max_rows: int) -> list[BaseModel]:
     if missing:
         raise BatchFileError(f"required column(s) missing: {', '.join(missing)}")
     try:
-        return records_adapter().validate_python(_as_python(frame))
+        return columns_from_records(_as_python(frame))
     except ValidationError as exc:
         details = []
         for error in exc.errors(include_url=False, include_context=False)[:MAX_LISTED_ERRORS]:
-            row, *field = error["loc"]
+            _, row, *field = error["loc"]  # ("records", row, field)
             details.append(
                 {
                     "row": row,

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from mlops_template.checks import FALSE_SPELLINGS, TRUE_SPELLINGS, parse_boolean
 from mlops_template.features import Column, contract
@@ -104,12 +104,6 @@ def record_model() -> type[BaseModel]:
         **fields,
     )
     return model
-
-
-@cache
-def records_adapter() -> TypeAdapter[list[BaseModel]]:
-    """Validates a list of plain dicts (rows of an uploaded file) into records."""
-    return TypeAdapter(list[record_model()])  # type: ignore[misc,arg-type]
 
 
 def frame_columns() -> tuple[Column, ...]:

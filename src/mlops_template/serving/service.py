@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlops_template.inference_log import InferenceLog, now
 from mlops_template.params import load_params
-from mlops_template.serving.batch_file import BatchFileError, read_upload, records_from_upload
+from mlops_template.serving.batch_file import BatchFileError, columns_from_upload, read_upload
 from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.columnar import Columns, columns_from_records, join_columns
 from mlops_template.serving.log_buffer import LogBuffer
@@ -169,7 +169,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _columns(body: bytes, content_type: str) -> Columns:
-    return records_to_columns(records_from_upload(read_upload(body, content_type), SETTINGS.max_batch_rows))
+    return columns_from_upload(read_upload(body, content_type), SETTINGS.max_batch_rows)
 
 
 async def predict_file(request: Request) -> JSONResponse:
