@@ -58,8 +58,16 @@ def _distinct(values: pd.Series | np.ndarray) -> tuple[np.ndarray, Sequence[Any]
         return np.asarray(values.cat.codes), values.cat.categories
     if isinstance(values, np.ndarray) and values.dtype == object and len(values) <= _SMALL:
         seen: dict[object, int] = {}
-        codes = [-1 if _is_missing(v) else seen.setdefault(v, len(seen)) for v in values]
-        return np.array(codes, dtype=np.intp), list(seen)
+        first = np.array([seen.setdefault(v, len(seen)) for v in values], dtype=np.intp)
+        # Missing values were counted as values too; now they become -1, the rest renumbered.
+        kept = [u for u in seen if not _is_missing(u)]
+        if len(kept) == len(seen):
+            return first, kept
+        renumber, position = np.full(len(seen), -1, dtype=np.intp), 0
+        for index, value in enumerate(seen):
+            if not _is_missing(value):
+                renumber[index], position = position, position + 1
+        return renumber[first], kept
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes, uniques
 
