@@ -176,6 +176,7 @@ def targets(folder: Path, bentoml_home: Path, designs: bool) -> list[Target]:
     base_env["OMP_NUM_THREADS"] = "1"
     serve = [bentoml, "serve", SERVICE, "--host", "127.0.0.1", "--port", "{port}"]
     workers = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["serve"]["workers"]
+    other = 1 if workers > 1 else 2  # the design variant: the other choice of worker count
     uvicorn = [python, "-m", "uvicorn", "benchmarks.fastapi_app:app", "--host", "127.0.0.1", "--port", "{port}"]
     uvicorn += ["--log-level", "warning"]
 
@@ -193,7 +194,7 @@ def targets(folder: Path, bentoml_home: Path, designs: bool) -> list[Target]:
     if designs:
         found += [
             service("service, coalescing off", coalesce_rows=0),
-            service("service, 1 worker", workers=1),
+            service(f"service, {other} worker(s)", workers=other),
             service("service, log off", inference_log={**_log_settings(), "enabled": False}),
         ]
         env = {**base_env, "MLOPS_PARAMS": str(write_params(folder, "designs", {}))}
