@@ -80,11 +80,12 @@ def _checked_columns(records: Sequence[Mapping[str, Any]]) -> Columns:
     if set(map(type, records)) != {dict} or not set().union(*records) <= allowed:
         raise _UndecidedError
     wanted = {c.name for c in frame_columns()}
+    fields = _fields(records)
     columns: Columns = {}
     for column in spec.columns:
         if column.name not in allowed:
             continue
-        values = [r.get(column.name) for r in records]
+        values = fields[column.name] if column.name in fields else [r.get(column.name) for r in records]
         kinds = set(map(type, values))
         if column.kind is not None and not column.nullable and _NONE in kinds:
             raise _UndecidedError
@@ -94,11 +95,21 @@ def _checked_columns(records: Sequence[Mapping[str, Any]]) -> Columns:
     return columns
 
 
+def _fields(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Each field's values, transposed in one C-level pass when every record lists the same
+    fields in the same order (what a client's serialiser does); empty otherwise, and the
+    caller looks fields up record by record."""
+    first = list(records[0]) if records else []
+    if not all(list(record) == first for record in records):
+        return {}
+    return dict(zip(first, map(list, zip(*(record.values() for record in records), strict=True)), strict=True))
+
+
 _NONE = type(None)
 
 
-def _strings(values: list[Any]) -> list[str]:
-    return [v for v in values if type(v) is str]
+def _strings(values: list[Any], kinds: set[type]) -> list[str]:
+    return values if kinds == {str} else [v for v in values if type(v) is str]
 
 
 def _number(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
@@ -106,7 +117,7 @@ def _number(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
     # the request model reads the same way; anything else (booleans, "1_000", lists) is its call.
     if not kinds <= {float, int, str, _NONE}:
         raise _UndecidedError
-    if str in kinds and not all(map(_DECIMAL.fullmatch, _strings(values))):
+    if str in kinds and not all(map(_DECIMAL.fullmatch, _strings(values, kinds))):
         raise _UndecidedError
     try:
         numbers = np.array(values, dtype=float)  # None becomes NaN
@@ -121,7 +132,7 @@ def _number(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
 
 
 def _text(values: list[Any], kinds: set[type], limit: int) -> np.ndarray:
-    if not kinds <= {str, _NONE} or max(map(len, _strings(values)), default=0) > limit:
+    if not kinds <= {str, _NONE} or max(map(len, _strings(values, kinds)), default=0) > limit:
         raise _UndecidedError
     return np.array(values, dtype=object)
 
@@ -138,13 +149,13 @@ def _yes_no(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
     # Numbers (1, 0.0) are valid but the request model turns them into booleans: its call.
     if not kinds <= {bool, str, _NONE}:
         raise _UndecidedError
-    if str in kinds and any(parse_boolean(v) is None for v in set(_strings(values))):
+    if str in kinds and any(parse_boolean(v) is None for v in set(_strings(values, kinds))):
         raise _UndecidedError
     return np.array(values, dtype=object)
 
 
 def _date(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
-    if not kinds <= {str, _NONE} or not all(map(_ISO_DATE.fullmatch, _strings(values))):
+    if not kinds <= {str, _NONE} or not all(map(_ISO_DATE.fullmatch, _strings(values, kinds))):
         raise _UndecidedError
     try:
         days = np.array(values, dtype="datetime64[D]")  # None becomes NaT
