@@ -43,11 +43,4 @@ def predict(record: Record) -> Prediction:  # type: ignore[valid-type]
 
 @app.post("/predict_batch")
 def predict_batch(batch: Batch) -> BatchPrediction:
-    probability = predictor.predict(records_to_columns(batch.records))
-    return BatchPrediction(
-        probability=probability.tolist(),
-        label=predictor.labels(probability).tolist(),
-        threshold=predictor.threshold,
-        model_version=predictor.version,
-        rows=len(probability),
-    )
+    return predictor.answer_batch(predictor.predict(records_to_columns(batch.records)))

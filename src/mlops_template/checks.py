@@ -60,14 +60,9 @@ def _distinct(values: pd.Series | np.ndarray) -> tuple[np.ndarray, Sequence[Any]
         seen: dict[object, int] = {}
         first = np.array([seen.setdefault(v, len(seen)) for v in values], dtype=np.intp)
         # Missing values were counted as values too; now they become -1, the rest renumbered.
-        kept = [u for u in seen if not _is_missing(u)]
-        if len(kept) == len(seen):
-            return first, kept
-        renumber, position = np.full(len(seen), -1, dtype=np.intp), 0
-        for index, value in enumerate(seen):
-            if not _is_missing(value):
-                renumber[index], position = position, position + 1
-        return renumber[first], kept
+        missing = np.array([_is_missing(u) for u in seen], dtype=bool)
+        renumber = np.where(missing, -1, np.cumsum(~missing) - 1)
+        return renumber[first], [u for u, gone in zip(seen, missing, strict=True) if not gone]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes, uniques
 

@@ -120,5 +120,12 @@ def contract() -> Contract:
     return Contract(columns=tuple(columns))
 
 
+@cache
+def category_positions(categories: tuple[str, ...]) -> dict[str, int]:
+    """Each of a column's categories and its code (its place in the contract), for the
+    cleaning and the encoder alike."""
+    return {category: index for index, category in enumerate(categories)}
+
+
 def _as_float(value: object | None) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]

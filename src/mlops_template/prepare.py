@@ -19,7 +19,7 @@ import pandas as pd
 
 from mlops_template.checks import map_distinct, normalize_category, parse_boolean
 from mlops_template.errors import PreparedDataError
-from mlops_template.features import Column, contract
+from mlops_template.features import Column, category_positions, contract
 from mlops_template.files import write_parquet
 from mlops_template.params import Params
 from mlops_template.schema import CleanRecords, RawRecords
@@ -58,7 +58,7 @@ def clean_column(column: Column, values: Values) -> np.ndarray | pd.api.extensio
         state = map_distinct(values, lambda v: _BOOLEAN_STATE[parse_boolean(v)], -1, np.int8)
         return pd.arrays.BooleanArray(state == 1, state < 0)
     if column.kind == "category":  # unknown → missing; fixed categories keep the codes stable
-        position = {category: index for index, category in enumerate(column.categories)}
+        position = category_positions(column.categories)
         codes = map_distinct(values, lambda v: position.get(normalize_category(v), -1), -1, np.int64)
         return pd.Categorical.from_codes(codes, dtype=_category_dtype(column), validate=False)
     if column.kind == "number":
@@ -88,19 +88,14 @@ def clean_columns(raw: pd.DataFrame | Mapping[str, Values], rows: int) -> dict[s
     return {c.name: clean_column(c, raw.get(c.name, absent)) for c in contract().features()}
 
 
-def clean_features(raw: pd.DataFrame, *, complete: bool = False) -> pd.DataFrame:
+def clean_features(raw: pd.DataFrame) -> pd.DataFrame:
     """Canonical booleans and categories, numbers outside their range set missing,
-    free text dropped. Columns absent from `raw` are skipped (the target, at serving),
-    or, with `complete`, added as all-missing features of the right type."""
-    columns = {}
-    absent = np.full(len(raw), None, dtype=object)
-    for column in contract().columns:
-        if column.role == "text":
-            continue
-        if column.name in raw:
-            columns[column.name] = clean_column(column, raw[column.name])
-        elif complete and column.is_feature:
-            columns[column.name] = clean_column(column, absent)
+    free text dropped; columns absent from `raw` (the target, at scoring) are skipped."""
+    columns = {
+        column.name: clean_column(column, raw[column.name])
+        for column in contract().columns
+        if column.role != "text" and column.name in raw
+    }
     return pd.DataFrame(columns, index=raw.index)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from mlops_template.features import Column, contract
+from mlops_template.features import category_positions, contract
 
 # 1970-01-01 was a Thursday: day number + 3, modulo 7, is the weekday with Monday = 0.
 _EPOCH_WEEKDAY = 3
@@ -35,13 +35,13 @@ def _floats(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
-def _category_codes(column: Column, values: Any) -> np.ndarray:
+def _category_codes(categories: tuple[str, ...], values: Any) -> np.ndarray:
     """Position of each value among the contract's categories; -1 for missing or unknown."""
     if isinstance(values, pd.Series):
         values = values.array
-    if isinstance(values, pd.Categorical) and tuple(values.categories) == column.categories:
+    if isinstance(values, pd.Categorical) and tuple(values.categories) == categories:
         return np.asarray(values.codes)
-    position = {category: index for index, category in enumerate(column.categories)}
+    position = category_positions(categories)
     return np.fromiter((position.get(v, -1) for v in values), dtype=np.int64, count=len(values))
 
 
@@ -107,7 +107,7 @@ class ContractEncoder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         one_hot = np.zeros((rows, sum(len(categories) for _, categories in self.categories_)))
         offset = 0
         for name, categories in self.categories_:
-            codes = _category_codes(contract()[name], features[name])
+            codes = _category_codes(categories, features[name])
             known = codes >= 0
             one_hot[np.flatnonzero(known), offset + codes[known]] = 1.0
             offset += len(categories)

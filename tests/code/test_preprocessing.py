@@ -85,7 +85,7 @@ def test_missing_and_unknown_values_are_imputed_and_zero_encoded(clean: pd.DataF
     empty = clean.iloc[:1].copy()
     for column in contract().features():
         empty[column.name] = None
-    empty = clean_features(empty, complete=True)[feature_columns()]
+    empty = clean_features(empty)[feature_columns()]
     row = encoder.transform(empty)[0]
     names = list(encoder.get_feature_names_out())
     numbers = [i for i, n in enumerate(names) if n.startswith("number__")]
@@ -99,6 +99,6 @@ def test_columns_and_a_table_are_encoded_alike(clean: pd.DataFrame, raw_sample: 
     """The service's path (numpy columns) and training's (a DataFrame) meet in one matrix."""
     encoder = ContractEncoder().fit(clean)
     raw = raw_sample.head(500)
-    as_table = encoder.transform(clean_features(raw, complete=True)[feature_columns()])
+    as_table = encoder.transform(clean_features(raw)[feature_columns()])
     as_columns = encoder.transform(clean_columns({k: raw[k].to_numpy() for k in raw.columns}, len(raw)))
     np.testing.assert_array_equal(as_columns, as_table)

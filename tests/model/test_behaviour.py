@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from mlops_template.data.generate import GeneratorSettings, generate_raw
 from mlops_template.evaluate import classification_metrics
 from mlops_template.params import Params
-from mlops_template.prepare import clean_features, prepare
+from mlops_template.prepare import clean_columns, prepare
 from mlops_template.schema import RawRecords
 from mlops_template.split import split
 from mlops_template.train import train
@@ -69,6 +69,7 @@ def test_direction_more_support_tickets_raise_churn(fitted: tuple[Pipeline, pd.D
 
 def test_unknown_categories_and_missing_values_still_predict(fitted: tuple[Pipeline, pd.DataFrame]) -> None:
     model, _ = fitted
-    row = clean_features(pd.DataFrame([{"signup_date": "2024-03-01", "plan": "diamond", "age": None}]), complete=True)
+    raw = pd.DataFrame([{"signup_date": "2024-03-01", "plan": "diamond", "age": None}])
+    row = pd.DataFrame(clean_columns(raw, len(raw)))  # the features it leaves out are missing
     probability = model.predict_proba(row[list(model.feature_names_in_)])[0, 1]
     assert 0.0 < probability < 1.0

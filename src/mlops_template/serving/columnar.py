@@ -74,17 +74,20 @@ def vouched_columns(records: Sequence[Mapping[str, Any]]) -> Columns | None:
         return None
 
 
+@cache
+def _request_columns() -> tuple[tuple[Column, ...], frozenset[str], frozenset[str]]:
+    """The columns a record may carry, their names, and the names the frame keeps."""
+    sent = tuple(c for c in contract().columns if c.role != "target")
+    return sent, frozenset(c.name for c in sent), frozenset(c.name for c in frame_columns())
+
+
 def _checked_columns(records: Sequence[Mapping[str, Any]]) -> Columns:
-    spec = contract()
-    allowed = {c.name for c in spec.columns if c.role != "target"}
+    sent, allowed, wanted = _request_columns()
     if set(map(type, records)) != {dict} or not set().union(*records) <= allowed:
         raise _UndecidedError
-    wanted = {c.name for c in frame_columns()}
     fields = _fields(records)
     columns: Columns = {}
-    for column in spec.columns:
-        if column.name not in allowed:
-            continue
+    for column in sent:
         values = fields[column.name] if column.name in fields else [r.get(column.name) for r in records]
         kinds = set(map(type, values))
         if column.kind is not None and not column.nullable and _NONE in kinds:

@@ -20,21 +20,20 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.model_files import load_model
 from mlops_template.prepare import clean_columns
-from mlops_template.serving.request import Prediction
+from mlops_template.serving.request import BatchPrediction, Prediction
 
 
 @dataclass(frozen=True)
 class Predictor:
     model: Pipeline
-    features: tuple[str, ...]
     threshold: float
     version: str
 
     @classmethod
     def from_directory(cls, directory: Path, *, threshold: float, version: str) -> Predictor:
         """A model saved by `train` (model.joblib + model_card.json), from a folder or the model store."""
-        model, card = load_model(directory)
-        return cls(model=model, features=tuple(card.features), threshold=threshold, version=version)
+        model, _ = load_model(directory)
+        return cls(model=model, threshold=threshold, version=version)
 
     def predict(self, raw: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
         """Probability of the positive class for each raw row (a table, or equally long
@@ -52,6 +51,16 @@ class Predictor:
             label=bool(probability >= self.threshold),
             threshold=self.threshold,
             model_version=self.version,
+        )
+
+    def answer_batch(self, probability: np.ndarray) -> BatchPrediction:
+        """A batch's response, column-wise, in the order of the rows."""
+        return BatchPrediction(
+            probability=probability.tolist(),
+            label=self.labels(probability).tolist(),
+            threshold=self.threshold,
+            model_version=self.version,
+            rows=len(probability),
         )
 
     def labels(self, probability: np.ndarray) -> np.ndarray:

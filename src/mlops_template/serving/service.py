@@ -122,13 +122,7 @@ class PredictionService:
 
     async def score(self, columns: Columns, rows: int) -> BatchPrediction:
         probability = np.array(await self.coalescer.submit(columns, rows))
-        return BatchPrediction(
-            probability=probability.tolist(),
-            label=self.predictor.labels(probability).tolist(),
-            threshold=self.predictor.threshold,
-            model_version=self.predictor.version,
-            rows=len(probability),
-        )
+        return self.predictor.answer_batch(probability)
 
     @bentoml.api
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
