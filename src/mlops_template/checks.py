@@ -12,7 +12,6 @@ than a thousand.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,26 +42,11 @@ def parse_boolean(value: str) -> bool | None:
     return None
 
 
-# Below this many values a Python dict finds the distinct ones faster than pandas' hashing
-# set-up (a request of a few rows); above it, pd.factorize wins.
-_SMALL = 2048
-
-
-def _is_missing(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
 def _distinct(values: pd.Series | np.ndarray) -> tuple[np.ndarray, Sequence[Any]]:
-    """Codes (-1 = missing) and distinct values; free for a categorical column."""
+    """Codes (-1 = missing) and distinct values; free for a categorical column. pandas'
+    hashing is as fast as a Python dict for one value and 2-3x faster from a few hundred."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         return np.asarray(values.cat.codes), values.cat.categories
-    if isinstance(values, np.ndarray) and values.dtype == object and len(values) <= _SMALL:
-        seen: dict[object, int] = {}
-        first = np.array([seen.setdefault(v, len(seen)) for v in values], dtype=np.intp)
-        # Missing values were counted as values too; now they become -1, the rest renumbered.
-        missing = np.array([_is_missing(u) for u in seen], dtype=bool)
-        renumber = np.where(missing, -1, np.cumsum(~missing) - 1)
-        return renumber[first], [u for u, gone in zip(seen, missing, strict=True) if not gone]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes, uniques
 
