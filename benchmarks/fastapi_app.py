@@ -2,7 +2,9 @@
 
 What a team would write without BentoML: the same request model, the same Predictor
 (clean_features + the saved Pipeline), one sync endpoint per shape, uvicorn. No
-coalescing, no inference log, no metrics. Started by serving.py:
+coalescing, no inference log, no metrics. A batch of records is held to the request
+model record by record; a batch of columns, for which pydantic has no per-row model,
+goes through the template's own column check (serving/columnar.py). Started by serving.py:
 `MLOPS_MODEL_DIR=models/churn uvicorn benchmarks.fastapi_app:app`.
 """
 
@@ -10,13 +12,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from threadpoolctl import threadpool_limits
 
 from mlops_template.params import load_params
+from mlops_template.serving.columnar import columns_from_columns
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
 
@@ -32,7 +35,8 @@ app = FastAPI()
 
 
 class Batch(BaseModel):
-    records: Annotated[list[Record], Field(min_length=1, max_length=_params.serve.max_batch_rows)]  # type: ignore[valid-type]
+    records: Annotated[list[Record], Field(min_length=1, max_length=_params.serve.max_batch_rows)] | None = None  # type: ignore[valid-type]
+    columns: dict[str, list[Any]] | None = None
 
 
 @app.post("/predict")
@@ -43,4 +47,8 @@ def predict(record: Record) -> Prediction:  # type: ignore[valid-type]
 
 @app.post("/predict_batch")
 def predict_batch(batch: Batch) -> BatchPrediction:
-    return predictor.answer_batch(predictor.predict(records_to_columns(batch.records)))
+    if batch.columns is not None:
+        raw = columns_from_columns(batch.columns, _params.serve.max_batch_rows)
+    else:
+        raw = records_to_columns(batch.records or [])
+    return predictor.answer_batch(predictor.predict(raw))

@@ -5,8 +5,9 @@ on the same model, and the model called in-process.
     python -m benchmarks.serving --designs       # also the design variants (sync, batching, workers, log)
 
 Each HTTP figure is `hey` (Debian package `hey`) sending the same request for
-`--seconds` at concurrency 1, 8 and 32, single-row and 1,000-row bodies, to servers this
-script starts on 127.0.0.1 and stops again. For each load the targets run back to back,
+`--seconds` at concurrency 1, 8 and 32, to servers this script starts on 127.0.0.1 and
+stops again. Bodies: one record, 1,000 records, and the same 1,000 rows as columns
+(`{"columns": {...}}`, the batch endpoint's other shape). For each load the targets run back to back,
 so that whatever else the machine is doing weighs on all of them alike.
 Needs a trained model (`make run`); the model is registered into a throw-away BentoML home.
 """
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,22 @@ SIZES = (1, 1000)
 
 
 @dataclass(frozen=True)
+class Shape:
+    """A kind of request body: the key of its payload file, its table label, its rows."""
+
+    key: str
+    label: str
+    rows: int
+
+
+SHAPES = (
+    Shape("1", "1 row", 1),
+    Shape("1000", "1,000 rows", 1000),
+    Shape("1000-columns", "1,000 rows as columns", 1000),
+)
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     command: list[str]
@@ -47,6 +64,15 @@ class Target:
     single: str  # path of the single-row endpoint
     batch: str
     single_as_batch: bool = False  # the single row goes as a one-record batch
+    columns: bool = True  # takes a batch as columns too
+
+    def serves(self, shape: Shape) -> bool:
+        return self.columns or not shape.key.endswith("columns")
+
+    def path_and_body(self, shape: Shape) -> tuple[str, str]:
+        if shape.rows == 1:
+            return (self.batch, "1-as-batch") if self.single_as_batch else (self.single, shape.key)
+        return self.batch, shape.key
 
     @property
     def ready(self) -> str:
@@ -129,6 +155,12 @@ def payloads(folder: Path, sample: Path) -> dict[str, Path]:
             break
     bodies: dict[str, Any] = {"1": records[0], "1-as-batch": {"records": records[:1]}}
     bodies |= {str(size): {"records": records[:size]} for size in SIZES if size > 1}
+    names = dict.fromkeys(name for record in records for name in record)
+    bodies |= {
+        f"{size}-columns": {"columns": {name: [r.get(name) for r in records[:size]] for name in names}}
+        for size in SIZES
+        if size > 1
+    }
     files = {}
     for name, body in bodies.items():
         files[name] = folder / f"payload-{name}.json"
@@ -136,30 +168,32 @@ def payloads(folder: Path, sample: Path) -> dict[str, Path]:
     return files
 
 
-def in_process(files: dict[str, Path], model_dir: Path, seconds: float) -> dict[int, float]:
+def in_process(files: dict[str, Path], model_dir: Path, seconds: float) -> dict[str, float]:
     """Calls per second of the service's own path without HTTP, one thread: JSON parsing,
     the request checks (the pydantic model for a record, serving/columnar.py for a batch)
-    and Predictor.predict."""
+    and Predictor.predict; by shape key."""
     from threadpoolctl import threadpool_limits
 
-    from mlops_template.serving.columnar import columns_from_records
+    from mlops_template.serving.columnar import Columns, columns_from_columns, columns_from_records
     from mlops_template.serving.predictor import Predictor
     from mlops_template.serving.request import record_model, records_to_columns
 
     threadpool_limits(1)
     predictor = Predictor.from_directory(model_dir, threshold=0.5, version="in-process")
     record = record_model()
+    paths: dict[str, Callable[[bytes], Columns]] = {
+        "1": lambda body: records_to_columns([record.model_validate_json(body)]),
+        "1000": lambda body: columns_from_records(json.loads(body)["records"]),
+        "1000-columns": lambda body: columns_from_columns(json.loads(body)["columns"], 1000),
+    }
     rates = {}
-    for size in SIZES:
-        body = files[str(size)].read_bytes()
+    for shape in SHAPES:
+        body, checked = files[shape.key].read_bytes(), paths[shape.key]
         calls, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            if size == 1:
-                predictor.predict(records_to_columns([record.model_validate_json(body)]))
-            else:
-                predictor.predict(columns_from_records(json.loads(body)["records"]))
+            predictor.predict(checked(body))
             calls += 1
-        rates[size] = calls / (time.perf_counter() - start)
+        rates[shape.key] = calls / (time.perf_counter() - start)
     return rates
 
 
@@ -211,6 +245,7 @@ def targets(folder: Path, bentoml_home: Path, designs: bool) -> list[Target]:
                 env,
                 "/predict",
                 "/predict_batch",
+                columns=False,
             ),
             Target(
                 "BentoML adaptive batching",
@@ -219,6 +254,7 @@ def targets(folder: Path, bentoml_home: Path, designs: bool) -> list[Target]:
                 "/predict_batch",
                 "/predict_batch",
                 single_as_batch=True,
+                columns=False,
             ),
         ]
     return found
@@ -251,28 +287,28 @@ def main() -> None:
         files = payloads(folder, ROOT / "data/sample/customers.csv")
         results: dict[str, dict[str, Load]] = {}
         rates = in_process(files, ROOT / "models/churn", args.seconds)
-        results["in-process predict"] = {f"{size}/1": Load(rate, 0, 0, "") for size, rate in rates.items()}
+        results["in-process predict"] = {f"{key}/1": Load(rate, 0, 0, "") for key, rate in rates.items()}
         # Every server runs for the whole benchmark and each cell visits them in turn, round
         # after round, so a busy moment of the machine weighs on all of them alike.
         bases = {
             target.name: (target, servers.enter_context(running(target, free_port(), target.ready)))
             for target in targets(folder, home, args.designs)
         }
-        for size in SIZES:
+        for shape in SHAPES:
             for concurrency in CONCURRENCY:
-                runs: dict[str, list[Load]] = {name: [] for name in bases}
+                serving = {name: (target, base) for name, (target, base) in bases.items() if target.serves(shape)}
+                runs: dict[str, list[Load]] = {name: [] for name in serving}
                 for _ in range(args.rounds):
-                    for name, (target, base) in bases.items():
-                        path = target.single if size == 1 else target.batch
-                        body = files["1-as-batch" if size == 1 and target.single_as_batch else str(size)]
-                        hey(base + path, body, concurrency, 1)  # warm-up: connections, caches
-                        runs[name].append(hey(base + path, body, concurrency, args.seconds))
+                    for name, (target, base) in serving.items():
+                        path, body = target.path_and_body(shape)
+                        hey(base + path, files[body], concurrency, 1)  # warm-up: connections, caches
+                        runs[name].append(hey(base + path, files[body], concurrency, args.seconds))
                 for name, loads in runs.items():
                     load = median_load(loads)
-                    results.setdefault(name, {})[f"{size}/{concurrency}"] = load
+                    results.setdefault(name, {})[f"{shape.key}/{concurrency}"] = load
                     print(
-                        f"{name:28} rows={size:<5} c={concurrency:<3} {load.rps:9.1f} req/s "
-                        f"{load.rps * size:11.0f} rows/s  errors={load.errors} {load.detail} "
+                        f"{name:28} {shape.label:22} c={concurrency:<3} {load.rps:9.1f} req/s "
+                        f"{load.rps * shape.rows:11.0f} rows/s  errors={load.errors} {load.detail} "
                         f"(runs: {', '.join(f'{run.rps:.1f}' for run in loads)})",
                         flush=True,
                     )
@@ -294,22 +330,18 @@ def median_load(loads: list[Load]) -> Load:
 
 def table(results: dict[str, dict[str, Load]]) -> str:
     """Markdown: requests/s (rows/s for batches) per target and load, and the service/FastAPI ratio."""
-    columns = [f"{size}/{c}" for size in SIZES for c in CONCURRENCY]
-    header = (
-        "| target | "
-        + " | ".join(f"{'1 row' if size == 1 else f'{size:,} rows'}, c={c}" for size in SIZES for c in CONCURRENCY)
-        + " |"
-    )
+    cells_of = [(shape, f"{shape.key}/{c}") for shape in SHAPES for c in CONCURRENCY]
+    columns = [column for _, column in cells_of]
+    header = "| target | " + " | ".join(f"{shape.label}, c={column.split('/')[1]}" for shape, column in cells_of) + " |"
     lines = [header, "|---" * (len(columns) + 1) + "|"]
     for name, loads in results.items():
         cells = []
-        for column in columns:
-            size = int(column.split("/")[0])
+        for shape, column in cells_of:
             load = loads.get(column)
             if load is None:
                 cells.append("–")
                 continue
-            figure = f"{load.rps:,.0f} req/s" if size == 1 else f"{load.rps * size:,.0f} rows/s"
+            figure = f"{load.rps:,.0f} req/s" if shape.rows == 1 else f"{load.rps * shape.rows:,.0f} rows/s"
             cells.append(figure + (f" ({load.errors} errors)" if load.errors else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     baseline = results.get("FastAPI, 1 worker", {})

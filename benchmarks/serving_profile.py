@@ -1,4 +1,5 @@
-"""Where a prediction's time goes, stage by stage, for one row and for 1,000 rows.
+"""Where a prediction's time goes, stage by stage, for one row and for 1,000 rows (as
+records and as columns).
 
     python -m benchmarks.serving_profile
 
@@ -26,10 +27,10 @@ from typing import Any
 from pydantic import TypeAdapter
 from threadpoolctl import threadpool_limits
 
-from benchmarks.serving import ROOT, SIZES, payloads
+from benchmarks.serving import ROOT, SHAPES, Shape, payloads
 from mlops_template.inference_log import InferenceLog
 from mlops_template.prepare import clean_columns
-from mlops_template.serving.columnar import Columns, columns_from_records
+from mlops_template.serving.columnar import Columns, columns_from_columns, columns_from_records
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import record_model, records_to_columns
 
@@ -45,19 +46,24 @@ def median_ms(call: Callable[[], object], budget_s: float = 2.0) -> float:
     return statistics.median(times) * 1000
 
 
-def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[float]:
-    """Milliseconds per stage for one request of `size` rows, on the service's own path:
+def profile(shape: Shape, body: bytes, predictor: Predictor, folder: Path) -> list[float]:
+    """Milliseconds per stage for one request of this shape, on the service's own path:
     a single record through the pydantic request model, a batch parsed into plain objects
-    (what BentoML does for `list[dict]`) and checked column-wise (serving/columnar.py)."""
+    (what BentoML does for `list[dict]` or `dict[str, list]`) and checked column-wise
+    (serving/columnar.py)."""
     preprocess, model = predictor.model[:-1], predictor.model[-1]
+    size = shape.rows
+    to_columns: Callable[[Any], Columns]
     if size == 1:
         adapter: TypeAdapter[Any] = TypeAdapter(record_model())
-        parse = partial(adapter.validate_json, body)
-        to_columns: Callable[[Any], Columns] = lambda record: records_to_columns([record])  # noqa: E731
+        to_columns = lambda record: records_to_columns([record])  # noqa: E731
+    elif shape.key.endswith("columns"):
+        adapter = TypeAdapter(dict[str, dict[str, list[Any]]])
+        to_columns = lambda batch: columns_from_columns(batch["columns"], size)  # noqa: E731
     else:
         adapter = TypeAdapter(dict[str, list[dict[str, Any]]])
-        parse = partial(adapter.validate_json, body)
         to_columns = lambda batch: columns_from_records(batch["records"])  # noqa: E731
+    parse = partial(adapter.validate_json, body)
     parsed = parse()
     columns = to_columns(parsed)
     clean = clean_columns(columns, size)
@@ -78,7 +84,7 @@ def profile(size: int, body: bytes, predictor: Predictor, folder: Path) -> list[
 
 STAGES = [
     "JSON parsing (1 row: + pydantic request model)",
-    "records → checked raw columns",
+    "records or columns → checked raw columns",
     "clean_columns",
     "Pipeline: preprocessing",
     "Pipeline: model",
@@ -91,13 +97,12 @@ def main() -> None:
     predictor = Predictor.from_directory(ROOT / "models/churn", threshold=0.5, version="profile")
     with tempfile.TemporaryDirectory() as tmp:
         files = payloads(Path(tmp), ROOT / "data/sample/customers.csv")
-        rows = {size: profile(size, files[str(size)].read_bytes(), predictor, Path(tmp)) for size in SIZES}
-    print("| stage | 1 row | 1,000 rows |")
-    print("|---|---|---|")
+        rows = [profile(shape, files[shape.key].read_bytes(), predictor, Path(tmp)) for shape in SHAPES]
+    print("| stage | " + " | ".join(shape.label for shape in SHAPES) + " |")
+    print("|---" * (len(SHAPES) + 1) + "|")
     for index, stage in enumerate(STAGES):
-        print(f"| {stage} | {rows[1][index]:.2f} ms | {rows[1000][index]:.1f} ms |")
-    total = [sum(rows[size][:5]) for size in SIZES]
-    print(f"| request path (the first five) | {total[0]:.1f} ms | {total[1]:.1f} ms |")
+        print(f"| {stage} | " + " | ".join(f"{times[index]:.2f} ms" for times in rows) + " |")
+    print("| request path (the first five) | " + " | ".join(f"{sum(times[:5]):.1f} ms" for times in rows) + " |")
     sys.stdout.flush()
 
 

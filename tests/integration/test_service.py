@@ -104,10 +104,17 @@ def test_predictions_equal_the_training_pipeline_on_the_same_rows(
     np.testing.assert_allclose(response.json()["probability"], expected, rtol=0, atol=1e-12)
 
 
+def as_columns(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The same rows in the batch endpoint's column shape (null where a record left a field out)."""
+    names = dict.fromkeys(name for record in records for name in record)
+    return {name: [record.get(name) for record in records] for name in names}
+
+
 def test_batch_file_and_single_answers_agree(client: httpx.Client, records: list[dict[str, Any]]) -> None:
     few = records[:25]
     singles = [post(client, "/predict", record).json()["probability"] for record in few]
     batch = post(client, "/predict_batch", {"records": few}).json()
+    by_columns = post(client, "/predict_batch", {"columns": as_columns(few)}).json()
     frame = pd.DataFrame(few)
     csv = client.post("/predict_file", content=frame.to_csv(index=False), headers={"content-type": "text/csv"})
     parquet_body = io.BytesIO()
@@ -117,9 +124,9 @@ def test_batch_file_and_single_answers_agree(client: httpx.Client, records: list
     )
     assert csv.status_code == 200, csv.text
     assert parquet.status_code == 200, parquet.text
-    for other in (batch["probability"], csv.json()["probability"], parquet.json()["probability"]):
-        np.testing.assert_allclose(other, singles, rtol=0, atol=1e-12)
-    assert batch["rows"] == len(few)
+    for other in (batch, by_columns, csv.json(), parquet.json()):
+        np.testing.assert_allclose(other["probability"], singles, rtol=0, atol=1e-12)
+        assert other["rows"] == len(few)
 
 
 def test_unknown_categories_and_missing_optional_values_are_missing_as_in_training(
@@ -162,9 +169,12 @@ def test_a_bad_record_gets_a_4xx_naming_the_field(
     record = records[0] | change
     single = post(client, "/predict", record)
     batch = post(client, "/predict_batch", {"records": [records[1], record]})
-    for response in (single, batch):
+    columns = post(client, "/predict_batch", {"columns": as_columns([records[1], record])})
+    for response in (single, batch, columns):
         assert 400 <= response.status_code < 500, (case, response.status_code, response.text)
         assert field in response.text, (case, response.text)
+    assert "records" in batch.text  # the field is named as the client sent it
+    assert "columns" in columns.text
 
 
 BAD_BODIES: list[tuple[str, bytes, str, str]] = [
@@ -173,6 +183,16 @@ BAD_BODIES: list[tuple[str, bytes, str, str]] = [
     ("a list for a record", b"[1, 2]", "application/json", "/predict"),
     ("records not a list", b'{"records": {"a": 1}}', "application/json", "/predict_batch"),
     ("no records", b'{"records": []}', "application/json", "/predict_batch"),
+    ("neither records nor columns", b'{"rows": [{"age": 3}]}', "application/json", "/predict_batch"),
+    ("both records and columns", b'{"records": [{}], "columns": {}}', "application/json", "/predict_batch"),
+    ("columns not lists", b'{"columns": {"age": 3}}', "application/json", "/predict_batch"),
+    ("no rows in columns", b'{"columns": {"signup_date": []}}', "application/json", "/predict_batch"),
+    (
+        "ragged columns",
+        b'{"columns": {"signup_date": ["2024-01-01"], "age": [1, 2]}}',
+        "application/json",
+        "/predict_batch",
+    ),
     ("form encoded", b"age=3", "application/x-www-form-urlencoded", "/predict"),
     ("multipart", b"--x\r\n\r\n--x--", "multipart/form-data; boundary=x", "/predict_batch"),
     ("pickle", b"\x80\x04K\x01.", "application/vnd.bentoml+pickle", "/predict"),
@@ -198,10 +218,12 @@ def test_a_malformed_body_gets_a_4xx_with_a_reason(
 
 def test_a_batch_over_the_limit_is_refused_naming_the_limit(client: httpx.Client, served: Served) -> None:
     limit = served.model.params.serve.max_batch_rows
-    response = post(client, "/predict_batch", {"records": [{"signup_date": "2024-01-01"}] * (limit + 1)})
-    assert response.status_code == 400
-    assert "records" in response.text
-    assert str(limit) in response.text
+    records = post(client, "/predict_batch", {"records": [{"signup_date": "2024-01-01"}] * (limit + 1)})
+    columns = post(client, "/predict_batch", {"columns": {"signup_date": ["2024-01-01"] * (limit + 1)}})
+    for response, shape in ((records, "records"), (columns, "columns")):
+        assert response.status_code == 400
+        assert shape in response.text
+        assert f"{limit:,}" in response.text or str(limit) in response.text
 
 
 JSON = st.recursive(
@@ -222,7 +244,9 @@ def test_fuzzed_records_never_get_a_5xx(
 ) -> None:
     record = records[base] | changes
     body = json.dumps(record, allow_nan=True)
-    for path, payload in (("/predict", body), ("/predict_batch", f'{{"records": [{body}]}}')):
+    columns = json.dumps({"columns": {name: [value] for name, value in record.items()}}, allow_nan=True)
+    records = f'{{"records": [{body}]}}'
+    for path, payload in (("/predict", body), ("/predict_batch", records), ("/predict_batch", columns)):
         response = client.post(path, content=payload, headers={"content-type": "application/json"})
         assert response.status_code < 500, (record, response.text)
         if response.status_code >= 400:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from mlops_template.data.read import CSV_SUFFIXES, PARQUET_SUFFIXES, DataFileError, read_raw_table
 from mlops_template.features import contract
-from mlops_template.serving.columnar import Columns, columns_from_records
+from mlops_template.serving.columnar import Columns, columns_from_columns
 from mlops_template.serving.request import record_model
 
 PARQUET_MAGIC = b"PAR1"
@@ -65,15 +65,17 @@ def read_upload(body: bytes, content_type: str) -> pd.DataFrame:
             raise BatchFileError(str(exc).replace(str(path), "the uploaded file")) from exc
 
 
-def _as_python(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with None for every missing value (NaN is not a missing number to pydantic)."""
-    objects = frame.astype(object)
-    return objects.where(frame.notna(), None).to_dict("records")
+def _as_lists(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """Columns as lists with None for every missing value (NaN is not a missing number to pydantic)."""
+    objects = frame.astype(object).where(frame.notna(), None)
+    return {str(name): objects[name].tolist() for name in objects.columns}
 
 
 def columns_from_upload(frame: pd.DataFrame, max_rows: int) -> Columns:
-    """The rows held to the request model (column-wise, as a JSON batch); errors name the
-    row, its CSV line and the field."""
+    """The rows held to the request model (as a JSON batch sent as columns); errors name
+    the row, its CSV line and the field."""
+    if len(frame) == 0:
+        raise BatchFileError("the file has a header but no rows")
     if len(frame) > max_rows:
         raise BatchFileError(
             f"the file has {len(frame):,} rows; at most {max_rows:,} per request (serve.max_batch_rows)"
@@ -88,16 +90,16 @@ def columns_from_upload(frame: pd.DataFrame, max_rows: int) -> Columns:
     if missing:
         raise BatchFileError(f"required column(s) missing: {', '.join(missing)}")
     try:
-        return columns_from_records(_as_python(frame))
+        return columns_from_columns(_as_lists(frame), max_rows)
     except ValidationError as exc:
         details = []
         for error in exc.errors(include_url=False, include_context=False)[:MAX_LISTED_ERRORS]:
-            _, row, *field = error["loc"]  # ("records", row, field)
+            _, field, row = (*error["loc"], None, None)[:3]  # ("columns", field, row)
             details.append(
                 {
                     "row": row,
                     "line": row + 2 if isinstance(row, int) else None,  # CSV: the header is line 1
-                    "field": ".".join(str(part) for part in field),
+                    "field": field,
                     "message": error["msg"],
                     "value": None if error["type"] == "missing" else str(error.get("input"))[:100],
                 }

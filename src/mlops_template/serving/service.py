@@ -2,7 +2,7 @@
 
 Endpoints (all POST, JSON unless said otherwise):
 - /predict        one record            -> probability, label, threshold, model_version
-- /predict_batch  {"records": [...]}    -> column-wise answers, in the order sent
+- /predict_batch  {"records": [...]} or {"columns": {...}} -> column-wise answers, in order
 - /predict_file   a CSV or Parquet body -> the same, for batch scoring of an export
 - /livez /readyz /metrics               -> BentoML's probes and Prometheus metrics
 
@@ -18,22 +18,17 @@ import logging
 import os
 from collections.abc import Collection
 from pathlib import Path
-from typing import Annotated, Any
 
 import bentoml
 import numpy as np
-from pydantic import Field, WithJsonSchema
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlops_template.inference_log import InferenceLog, now
 from mlops_template.params import load_params
-from mlops_template.serving.batch_file import BatchFileError, columns_from_upload, read_upload
+from mlops_template.serving.batch_routes import batch_routes
 from mlops_template.serving.coalesce import Coalescer
-from mlops_template.serving.columnar import Columns, columns_from_records, join_columns
+from mlops_template.serving.columnar import Columns, join_columns
 from mlops_template.serving.log_buffer import LogBuffer
 from mlops_template.serving.registry import load_registered
 from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
@@ -43,21 +38,12 @@ logger = logging.getLogger(__name__)
 PARAMS = load_params(Path(os.environ.get("MLOPS_PARAMS", "params.yaml")))
 SETTINGS = PARAMS.serve
 Record = record_model()
-# The batch endpoint takes plain JSON objects and checks them column-wise; its OpenAPI
-# schema still documents them as records of the contract.
-RECORDS_SCHEMA = {
-    "type": "array",
-    "items": Record.model_json_schema(),
-    "minItems": 1,
-    "maxItems": SETTINGS.max_batch_rows,
-}
 # The base image is a build argument (`bentoml build --arg base_image=...`, see `make bento`):
 # python:3.11-slim on GitHub, a local stand-in where Docker Hub is out of reach.
 BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
 
-file_routes = Starlette()
-# An export row is a few hundred bytes; this bounds what one upload may hold in memory.
-MAX_FILE_BYTES = SETTINGS.max_batch_rows * 2048
+# /predict_batch and /predict_file parse their own bodies (serving/batch_routes.py).
+BATCH_ROUTES = batch_routes(SETTINGS.max_batch_rows)
 
 
 class JsonOnly:
@@ -90,7 +76,7 @@ class JsonOnly:
     traffic={"timeout": SETTINGS.timeout_seconds, "max_concurrency": SETTINGS.max_concurrency},
     envs=[{"name": "BENTOML_DO_NOT_TRACK", "value": "true"}],
 )
-@bentoml.asgi_app(file_routes, path="/")
+@bentoml.asgi_app(BATCH_ROUTES, path="/")
 class PredictionService:
     model_ref = bentoml.models.BentoModel(f"{SETTINGS.model_name}:latest")
 
@@ -120,7 +106,9 @@ class PredictionService:
             self.log.add(columns, probability, self.predictor.labels(probability), self.predictor.version, now())
         return probability.tolist()
 
-    async def score(self, columns: Columns, rows: int) -> BatchPrediction:
+    async def score(self, columns: Columns) -> BatchPrediction:
+        """A batch's answer; the batch routes (serving/batch_routes.py) call it."""
+        rows = len(next(iter(columns.values())))
         probability = np.array(await self.coalescer.submit(columns, rows))
         return self.predictor.answer_batch(probability)
 
@@ -130,21 +118,6 @@ class PredictionService:
         (probability,) = await self.coalescer.submit(records_to_columns([record]), 1)
         return self.predictor.answer(probability)
 
-    @bentoml.api
-    async def predict_batch(
-        self,
-        records: Annotated[
-            list[dict[str, Any]],
-            Field(min_length=1, max_length=SETTINGS.max_batch_rows),
-            WithJsonSchema(RECORDS_SCHEMA),
-        ],
-    ) -> BatchPrediction:
-        """Score a list of records; answers come back column-wise in the same order."""
-        # Records are checked column-wise (serving/columnar.py), off the event loop; a bad
-        # one raises the request model's ValidationError, which BentoML answers with a 400.
-        columns = await run_in_threadpool(columns_from_records, records)
-        return await self.score(columns, len(records))
-
     @bentoml.on_shutdown
     def close(self) -> None:
         self.coalescer.close()
@@ -152,35 +125,7 @@ class PredictionService:
             self.log.close()
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BatchFileError(f"the file is larger than {limit:,} bytes ({SETTINGS.max_batch_rows:,} rows at most)")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _columns(body: bytes, content_type: str) -> Columns:
-    return columns_from_upload(read_upload(body, content_type), SETTINGS.max_batch_rows)
-
-
-async def predict_file(request: Request) -> JSONResponse:
-    """Score a CSV or Parquet export sent as the request body (batch scoring)."""
-    service: PredictionService = bentoml.get_current_service()
-    try:
-        body = await _read_body(request, MAX_FILE_BYTES)
-        # Parsing and validating thousands of rows is CPU work: off the event loop.
-        columns = await run_in_threadpool(_columns, body, request.headers.get("content-type", ""))
-    except BatchFileError as exc:
-        return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
-    result = await service.score(columns, len(next(iter(columns.values()))))
-    return JSONResponse(result.model_dump())
-
-
-file_routes.add_route("/predict_file", predict_file, methods=["POST"])
 PredictionService.add_asgi_middleware(  # type: ignore[attr-defined]
     JsonOnly,
-    paths=[api.route for api in PredictionService.apis.values()],  # type: ignore[attr-defined]
+    paths=["/predict_batch", *(api.route for api in PredictionService.apis.values())],  # type: ignore[attr-defined]
 )
