@@ -106,7 +106,7 @@ def test_a_batch_of_columns_out_of_shape_gets_one_error_naming_the_column(
         (b"{bad", ("body",), "Invalid JSON"),
         (b"[1, 2]", (), "valid dictionary"),
         (b"{}", ("body",), "either 'records'"),
-        (b'{"records": [], "columns": {}}', ("body",), "either 'records'"),
+        (b'{"records": [{}], "columns": {}}', ("body",), "either 'records'"),
         (b'{"rows": []}', ("rows",), "Extra inputs"),
         (b'{"records": []}', ("records",), "at least 1 item"),
         (b'{"records": [7]}', ("records", 0), "valid dictionary"),

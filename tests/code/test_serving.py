@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from mlops_template.features import contract
 from mlops_template.inference_log import InferenceLog, read_log
 from mlops_template.prepare import clean_features
-from mlops_template.serving.coalesce import Coalescer
+from mlops_template.serving.coalesce import INLINE_ROWS, Coalescer
 from mlops_template.serving.log_buffer import LogBuffer
 from mlops_template.serving.request import record_model, records_to_columns
 
@@ -142,6 +142,56 @@ def test_a_request_that_breaks_the_model_fails_alone() -> None:
     assert good == [1]
     assert other == [2]
     assert isinstance(bad, ValueError)
+
+
+def test_a_small_request_alone_runs_on_the_callers_thread_and_any_other_in_the_model_thread() -> None:
+    threads: list[int] = []
+
+    def run(items: list[list[int]]) -> list[int]:
+        threads.append(threading.get_ident())
+        return rows(items)
+
+    async def scenario() -> int:
+        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
+        assert await coalescer.submit([1], 1, alone=lambda: True) == [1]
+        assert await coalescer.submit([2], 1, alone=lambda: False) == [2]  # others in flight
+        large = list(range(INLINE_ROWS + 1))
+        assert await coalescer.submit(large, len(large), alone=lambda: True) == large
+        coalescer.close()
+        return threading.get_ident()
+
+    caller = asyncio.run(scenario())
+    assert threads[0] == caller
+    assert caller not in threads[1:]
+
+
+def test_requests_received_together_are_not_taken_for_one_alone() -> None:
+    """Each request runs until it first waits, so the first of a burst would see only itself
+    in flight; the coalescer yields once before it believes that."""
+    threads: list[int] = []
+    active = 0
+
+    def run(items: list[list[int]]) -> list[int]:
+        threads.append(threading.get_ident())
+        return rows(items)
+
+    async def request(coalescer: Coalescer[list[int], int], item: int) -> list[int]:
+        nonlocal active
+        active += 1
+        try:
+            return await coalescer.submit([item], 1, alone=lambda: active == 1)
+        finally:
+            active -= 1
+
+    async def scenario() -> tuple[list[list[int]], int]:
+        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
+        answers = await asyncio.gather(*(request(coalescer, item) for item in range(4)))
+        coalescer.close()
+        return list(answers), threading.get_ident()
+
+    answers, caller = asyncio.run(scenario())
+    assert answers == [[0], [1], [2], [3]]
+    assert caller not in threads
 
 
 def test_without_coalescing_every_request_is_its_own_call() -> None:

@@ -245,8 +245,8 @@ def test_fuzzed_records_never_get_a_5xx(
     record = records[base] | changes
     body = json.dumps(record, allow_nan=True)
     columns = json.dumps({"columns": {name: [value] for name, value in record.items()}}, allow_nan=True)
-    records = f'{{"records": [{body}]}}'
-    for path, payload in (("/predict", body), ("/predict_batch", records), ("/predict_batch", columns)):
+    batch = f'{{"records": [{body}]}}'
+    for path, payload in (("/predict", body), ("/predict_batch", batch), ("/predict_batch", columns)):
         response = client.post(path, content=payload, headers={"content-type": "application/json"})
         assert response.status_code < 500, (record, response.text)
         if response.status_code >= 400:

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection
 from pathlib import Path
 
 import bentoml
 import numpy as np
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlops_template.inference_log import InferenceLog, now
 from mlops_template.params import load_params
@@ -30,6 +27,7 @@ from mlops_template.serving.batch_routes import batch_routes
 from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.columnar import Columns, join_columns
 from mlops_template.serving.log_buffer import LogBuffer
+from mlops_template.serving.middleware import CountRequests, JsonOnly, RequestCount
 from mlops_template.serving.registry import load_registered
 from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
 
@@ -44,30 +42,11 @@ BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
 
 # /predict_batch and /predict_file parse their own bodies (serving/batch_routes.py).
 BATCH_ROUTES = batch_routes(SETTINGS.max_batch_rows)
+IN_FLIGHT = RequestCount()  # this worker's requests being answered (a small one alone skips a thread hop)
 
 
-class JsonOnly:
-    """The JSON endpoints take `application/json` and nothing else: a 415 names what to send.
-
-    BentoML would also parse form and multipart bodies there (and, for a form field that
-    is a URL, download it); a malformed multipart body then ended in a 500.
-    """
-
-    def __init__(self, app: ASGIApp, paths: Collection[str]) -> None:
-        self.app = app
-        self.paths = frozenset(paths)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in self.paths:
-            content_type = dict(scope["headers"]).get(b"content-type", b"application/json")
-            media_type = content_type.split(b";", 1)[0].strip().lower()
-            if media_type not in (b"application/json", b""):
-                sent = media_type.decode(errors="replace")
-                error = f"unsupported content type {sent!r}: send application/json"
-                response = JSONResponse({"error": error}, status_code=415)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def _alone() -> bool:
+    return IN_FLIGHT.active == 1
 
 
 @bentoml.service(
@@ -109,13 +88,13 @@ class PredictionService:
     async def score(self, columns: Columns) -> BatchPrediction:
         """A batch's answer; the batch routes (serving/batch_routes.py) call it."""
         rows = len(next(iter(columns.values())))
-        probability = np.array(await self.coalescer.submit(columns, rows))
+        probability = np.array(await self.coalescer.submit(columns, rows, alone=_alone))
         return self.predictor.answer_batch(probability)
 
     @bentoml.api
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
-        (probability,) = await self.coalescer.submit(records_to_columns([record]), 1)
+        (probability,) = await self.coalescer.submit(records_to_columns([record]), 1, alone=_alone)
         return self.predictor.answer(probability)
 
     @bentoml.on_shutdown
@@ -125,6 +104,7 @@ class PredictionService:
             self.log.close()
 
 
+PredictionService.add_asgi_middleware(CountRequests, count=IN_FLIGHT)  # type: ignore[attr-defined]
 PredictionService.add_asgi_middleware(  # type: ignore[attr-defined]
     JsonOnly,
     paths=["/predict_batch", *(api.route for api in PredictionService.apis.values())],  # type: ignore[attr-defined]
