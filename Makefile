@@ -167,7 +167,7 @@ push: ## Push IMAGE:GIT_SHA and IMAGE:<Bento version> (after `docker login` to I
 	docker push "$(IMAGE):$(GIT_SHA)"
 	docker push "$(IMAGE):$(BENTO_VERSION)"
 
-bench-serving: install ## The service vs FastAPI vs in-process, c=1/8/32, 1 and 1,000 rows (needs `hey`; minutes)
+bench-serving: install ## The service vs FastAPI vs in-process, c=1/8/32, 1 row and 1,000 rows as records and as columns (needs `hey`; minutes)
 	python -m benchmarks.serving_profile
 	python -m benchmarks.serving
 

@@ -3,8 +3,8 @@ records and as columns).
 
     python -m benchmarks.serving_profile
 
-Stages, in the order a request meets them: JSON parsing (what BentoML does before the
-endpoint runs; for one row it includes the pydantic request model), the checked raw
+Stages, in the order a request meets them: JSON parsing (for one row BentoML's, with the
+pydantic request model; for a batch orjson, as the batch routes do), the checked raw
 columns (for a batch, serving/columnar.py), `clean_columns`, the
 saved Pipeline's `predict_proba` (its preprocessing and its model separately), and the
 inference log (`InferenceLog.append_frame`: one orjson line per batch, written by the
@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter
 from threadpoolctl import threadpool_limits
 
@@ -48,22 +49,22 @@ def median_ms(call: Callable[[], object], budget_s: float = 2.0) -> float:
 
 def profile(shape: Shape, body: bytes, predictor: Predictor, folder: Path) -> list[float]:
     """Milliseconds per stage for one request of this shape, on the service's own path:
-    a single record through the pydantic request model, a batch parsed into plain objects
-    (what BentoML does for `list[dict]` or `dict[str, list]`) and checked column-wise
-    (serving/columnar.py)."""
+    a single record through the pydantic request model (BentoML's API), a batch parsed by
+    orjson and checked column-wise (serving/batch_routes.py, serving/columnar.py)."""
     preprocess, model = predictor.model[:-1], predictor.model[-1]
     size = shape.rows
     to_columns: Callable[[Any], Columns]
+    parse: Callable[[], Any]
     if size == 1:
         adapter: TypeAdapter[Any] = TypeAdapter(record_model())
+        parse = partial(adapter.validate_json, body)
         to_columns = lambda record: records_to_columns([record])  # noqa: E731
-    elif shape.key.endswith("columns"):
-        adapter = TypeAdapter(dict[str, dict[str, list[Any]]])
-        to_columns = lambda batch: columns_from_columns(batch["columns"], size)  # noqa: E731
-    else:
-        adapter = TypeAdapter(dict[str, list[dict[str, Any]]])
-        to_columns = lambda batch: columns_from_records(batch["records"])  # noqa: E731
-    parse = partial(adapter.validate_json, body)
+    else:  # the batch routes parse with orjson (serving/batch_routes.py)
+        parse = partial(orjson.loads, body)
+        if shape.key.endswith("columns"):
+            to_columns = lambda batch: columns_from_columns(batch["columns"], size)  # noqa: E731
+        else:
+            to_columns = lambda batch: columns_from_records(batch["records"])  # noqa: E731
     parsed = parse()
     columns = to_columns(parsed)
     clean = clean_columns(columns, size)
@@ -83,7 +84,7 @@ def profile(shape: Shape, body: bytes, predictor: Predictor, folder: Path) -> li
 
 
 STAGES = [
-    "JSON parsing (1 row: + pydantic request model)",
+    "JSON parsing (1 row: pydantic request model; batch: orjson)",
     "records or columns → checked raw columns",
     "clean_columns",
     "Pipeline: preprocessing",
