@@ -16,9 +16,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from mlops_template.serving.smoke import smoke
+from mlops_template.serving.smoke import smoke, valid_record
 from tests.integration.conftest import TrainedModel
 from tests.processes import free_port
 
@@ -104,3 +105,20 @@ def test_the_container_writes_the_inference_log(container: tuple[str, str]) -> N
             break
         time.sleep(0.5)
     assert "predictions-" in listing.stdout, listing.stderr
+
+
+def test_the_containers_batch_endpoints_answer(container: tuple[str, str], trained_model: TrainedModel) -> None:
+    """The batch routes are a FastAPI app mounted in the service: the image must carry it."""
+    _, url = container
+    assert smoke(url, wait_seconds=180).passed
+    record = valid_record()
+    bodies = {"records": [record, record], "columns": {name: [value, value] for name, value in record.items()}}
+    for shape, rows in bodies.items():
+        response = httpx.post(f"{url}/predict_batch", json={shape: rows}, timeout=60)
+        assert response.status_code == 200, (shape, response.text)
+        assert response.json()["rows"] == 2
+        assert response.json()["model_version"] == trained_model.tag
+    csv = ",".join(record) + "\n" + ",".join(str(value) for value in record.values()) + "\n"
+    response = httpx.post(f"{url}/predict_file", content=csv, headers={"content-type": "text/csv"}, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"] == 1
