@@ -114,11 +114,12 @@ def _batch_schema(max_rows: int) -> dict[str, Any]:
     """The JSON body's media type as OpenAPI documents it: the contract's fields, as records
     or as columns."""
     record = record_model()
-    fields = record.model_json_schema()["properties"]
+    schema = record.model_json_schema()
+    fields = schema["properties"]
     required = [name for name, field in record.model_fields.items() if field.is_required()]
     records = {
         "type": "array",
-        "items": record.model_json_schema(),
+        "items": schema,
         "minItems": 1,
         "maxItems": max_rows,
         "description": "The rows as objects.",
@@ -129,7 +130,7 @@ def _batch_schema(max_rows: int) -> dict[str, Any]:
         "required": required,
         "additionalProperties": False,
         "description": "The rows as equally long lists, one per field (an optional field may be left out): "
-        "parsed in a third of the time of records.",
+        "parsed in under half the time of records.",
     }
     return {
         "oneOf": [
