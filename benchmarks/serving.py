@@ -170,11 +170,12 @@ def payloads(folder: Path, sample: Path) -> dict[str, Path]:
 
 def in_process(files: dict[str, Path], model_dir: Path, seconds: float) -> dict[str, float]:
     """Calls per second of the service's own path without HTTP, one thread: JSON parsing,
-    the request checks (the pydantic model for a record, serving/columnar.py for a batch)
+    the request checks (the pydantic model for a record, serving/batch_json.py for a batch)
     and Predictor.predict; by shape key."""
     from threadpoolctl import threadpool_limits
 
-    from mlops_template.serving.columnar import Columns, columns_from_columns, columns_from_records
+    from mlops_template.serving.batch_json import columns_from_json
+    from mlops_template.serving.columnar import Columns
     from mlops_template.serving.predictor import Predictor
     from mlops_template.serving.request import record_model, records_to_columns
 
@@ -183,8 +184,8 @@ def in_process(files: dict[str, Path], model_dir: Path, seconds: float) -> dict[
     record = record_model()
     paths: dict[str, Callable[[bytes], Columns]] = {
         "1": lambda body: records_to_columns([record.model_validate_json(body)]),
-        "1000": lambda body: columns_from_records(json.loads(body)["records"]),
-        "1000-columns": lambda body: columns_from_columns(json.loads(body)["columns"], 1000),
+        "1000": lambda body: columns_from_json(body, 1000),
+        "1000-columns": lambda body: columns_from_json(body, 1000),
     }
     rates = {}
     for shape in SHAPES:

@@ -7,8 +7,9 @@ They are routes of a small ASGI app that the BentoML service mounts (`bentoml.as
 so BentoML's traffic limits, metrics, tracing and access log apply to them as to /predict.
 What they skip is BentoML turning the body into Python objects with pydantic: for a
 1,000-row batch that cost about twice what orjson does, and with it the batch endpoint
-carried ~15 % fewer rows per second (README, "How it is made fast"). FastAPI only routes
-and documents them: BentoML merges a mounted FastAPI app's OpenAPI paths into its docs.
+carried ~15 % fewer rows per second (README, "How it is made fast"); they read it with
+msgspec instead (serving/batch_json.py). FastAPI only routes and documents them: BentoML
+merges a mounted FastAPI app's OpenAPI paths into its docs.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mlops_template.serving.batch_file import BatchFileError, columns_from_upload, read_upload
-from mlops_template.serving.columnar import Columns, columns_from_json
+from mlops_template.serving.batch_json import columns_from_json
+from mlops_template.serving.columnar import Columns
 from mlops_template.serving.request import BatchPrediction, record_model
 
 # A row is a few hundred bytes as JSON or CSV; this bounds what one request may hold in memory.

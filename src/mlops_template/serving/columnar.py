@@ -10,23 +10,22 @@ naming the record, the field and the rule. So the two paths cannot disagree on w
 valid, and a test holds the fast one to the slow one on fuzzed batches.
 
 A batch comes as records (`[{"age": 31, ...}, ...]`) or as columns (`{"age": [31, ...],
-...}`, pandas' and MLflow's "split" shape). Columns need no transposing and parse in
-under half the time (benchmarks/serving_profile.py); both meet the same checks, and errors
-name `records.<row>.<field>` or `columns.<field>.<row>` as the client sent them.
+...}`, pandas' and MLflow's "split" shape); both meet the same checks, and errors name
+`records.<row>.<field>` or `columns.<field>.<row>` as the client sent them. A JSON body
+that is plain and valid does not come here: `serving/batch_json.py` reads it straight into
+the contract's JSON types and `typed_columns` finishes it.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
 import numpy as np
-import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from mlops_template.checks import parse_boolean
@@ -55,44 +54,6 @@ class _UndecidedError(Exception):
 def batch_model() -> type[BaseModel]:
     """`{"records": [Record, ...]}`: errors then name the record as `records.<i>.<field>`."""
     model: type[BaseModel] = create_model("Batch", records=(list[record_model()], ...))  # type: ignore[arg-type,misc]
-    return model
-
-
-EITHER_SHAPE = "send either 'records' (a list of objects) or 'columns' (an object of equally long lists)"
-
-
-def columns_from_json(body: bytes, max_rows: int) -> Columns:
-    """A batch request's body, `{"records": [...]}` or `{"columns": {...}}`, as checked raw
-    columns; a `ValidationError` naming what is wrong, down to the field and row.
-
-    orjson builds the Python objects (twice as fast as pydantic's JSON parsing, measured in
-    benchmarks/serving_profile.py); what it refuses but JSON readers commonly accept (NaN,
-    integers past 64 bits) is read by the standard library, so the checks can name the field.
-    """
-    try:
-        sent = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        try:
-            sent = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            invalid = _error("json_invalid", None, ("body",), ctx={"error": str(exc)})
-            raise ValidationError.from_exception_data("Batch", [invalid]) from None
-    batch = _batch_shape(max_rows).model_validate(sent)
-    records, columns = batch.records, batch.columns  # type: ignore[attr-defined]
-    if (records is None) == (columns is None):
-        raise ValidationError.from_exception_data("Batch", [_error("batch_shape", EITHER_SHAPE, ("body",))])
-    return columns_from_records(records) if records is not None else columns_from_columns(columns, max_rows)
-
-
-@cache
-def _batch_shape(max_rows: int) -> type[BaseModel]:
-    """The body's outline only: the rows themselves are checked column-wise."""
-    model: type[BaseModel] = create_model(
-        "Batch",
-        __config__=ConfigDict(extra="forbid"),
-        records=(list[Any] | None, Field(None, min_length=1, max_length=max_rows)),
-        columns=(dict[str, list[Any]] | None, None),
-    )
     return model
 
 
@@ -145,6 +106,11 @@ def _request_columns() -> tuple[tuple[Column, ...], frozenset[str], frozenset[st
     return sent, frozenset(c.name for c in sent), frozenset(c.name for c in frame_columns())
 
 
+def request_columns() -> tuple[Column, ...]:
+    """The columns a record may carry: the contract's, without the target."""
+    return _request_columns()[0]
+
+
 def _checked_columns(records: Sequence[Mapping[str, Any]]) -> Columns:
     _, allowed, _ = _request_columns()
     if set(map(type, records)) != {dict} or not set().union(*records) <= allowed:
@@ -175,16 +141,17 @@ def _column_rows(sent: Mapping[str, list[Any]], max_rows: int) -> int:
     # The length most columns have (the first column's, on a tie) is the batch's.
     rows = Counter(lengths.values()).most_common(1)[0][0] if lengths else 0
     unknown = [name for name in sent if name not in allowed]
-    absent = [name for name in _required() if name not in sent]
-    problems = [_error("extra_forbidden", None, ("columns", name)) for name in unknown]
-    problems += [_error("missing", None, ("columns", name)) for name in absent]
+    absent = [name for name in required_fields() if name not in sent]
+    problems = [shape_error("extra_forbidden", None, ("columns", name)) for name in unknown]
+    problems += [shape_error("missing", None, ("columns", name)) for name in absent]
     if rows == 0:
-        problems.append(_error("empty_batch", "send at least one row: a column with one value or more", ("columns",)))
+        message = "send at least one row: a column with one value or more"
+        problems.append(shape_error("empty_batch", message, ("columns",)))
     elif rows > max_rows:
         message = f"{rows:,} rows; at most {max_rows:,} per request (serve.max_batch_rows)"
-        problems.append(_error("too_many_rows", message, ("columns",)))
+        problems.append(shape_error("too_many_rows", message, ("columns",)))
     problems += [
-        _error("ragged_columns", f"{length:,} value(s) where the batch has {rows:,} row(s)", ("columns", name))
+        shape_error("ragged_columns", f"{length:,} value(s) where the batch has {rows:,} row(s)", ("columns", name))
         for name, length in lengths.items()
         if length != rows
     ]
@@ -194,11 +161,13 @@ def _column_rows(sent: Mapping[str, list[Any]], max_rows: int) -> int:
 
 
 @cache
-def _required() -> tuple[str, ...]:
+def required_fields() -> tuple[str, ...]:
     return tuple(name for name, field in record_model().model_fields.items() if field.is_required())
 
 
-def _error(kind: str, message: str | None, loc: tuple[str, ...], ctx: dict[str, Any] | None = None) -> InitErrorDetails:
+def shape_error(
+    kind: str, message: str | None, loc: tuple[str, ...], ctx: dict[str, Any] | None = None
+) -> InitErrorDetails:
     """One error about the body's shape; `message` None for pydantic's own error types."""
     error: InitErrorDetails = {
         "type": kind if message is None else PydanticCustomError(kind, message),
@@ -276,13 +245,26 @@ def _yes_no(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
     # Numbers (1, 0.0) are valid but the request model turns them into booleans: its call.
     if not kinds <= {bool, str, _NONE}:
         raise _UndecidedError
-    if str in kinds and any(parse_boolean(v) is None for v in set(_strings(values, kinds))):
-        raise _UndecidedError
+    if str in kinds:
+        _check_spellings(_strings(values, kinds))
     return np.array(values, dtype=object)
 
 
+def _check_spellings(strings: Iterable[str]) -> None:
+    if any(parse_boolean(v) is None for v in set(strings)):
+        raise _UndecidedError
+
+
 def _date(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
-    if not kinds <= {str, _NONE} or not all(map(_ISO_DATE.fullmatch, _strings(values, kinds))):
+    if not kinds <= {str, _NONE}:
+        raise _UndecidedError
+    _check_dates(values, _strings(values, kinds))
+    return np.array(values, dtype=object)
+
+
+def _check_dates(values: list[Any], strings: Iterable[str]) -> None:
+    """`values` (strings or None) are YYYY-MM-DD dates that exist, inside the range pandas holds."""
+    if not all(map(_ISO_DATE.fullmatch, strings)):
         raise _UndecidedError
     try:
         days = np.array(values, dtype="datetime64[D]")  # None becomes NaT
@@ -291,7 +273,6 @@ def _date(column: Column, values: list[Any], kinds: set[type]) -> np.ndarray:
     sent = ~np.isnat(days)
     if not np.all((days[sent] >= _DATE_RANGE[0]) & (days[sent] <= _DATE_RANGE[1])):
         raise _UndecidedError
-    return np.array(values, dtype=object)
 
 
 _CHECKS: dict[str | None, Callable[[Column, list[Any], set[type]], np.ndarray]] = {
@@ -301,3 +282,24 @@ _CHECKS: dict[str | None, Callable[[Column, list[Any], set[type]], np.ndarray]] 
     "date": _date,
     None: _identifier,
 }
+
+
+def typed_columns(values_of: Callable[[str], list[Any]]) -> Columns | None:
+    """The raw columns of values already held to their JSON type, length and range (a
+    number a float in range, a category a short string, null only where the request
+    model allows it: `serving/batch_json.py` reads them so), after the checks that are
+    left: yes/no spellings and dates. None if one fails, and the request model decides."""
+    sent, _, wanted = _request_columns()
+    columns: Columns = {}
+    try:
+        for column in sent:
+            values = values_of(column.name)
+            if column.kind == "boolean":
+                _check_spellings(v for v in values if type(v) is str)
+            elif column.kind == "date":
+                _check_dates(values, (v for v in values if v is not None))
+            if column.name in wanted:
+                columns[column.name] = np.array(values, dtype=float if column.kind == "number" else object)
+    except _UndecidedError:
+        return None
+    return columns
