@@ -165,6 +165,25 @@ def test_a_small_request_alone_runs_on_the_callers_thread_and_any_other_in_the_m
     assert caller not in threads[1:]
 
 
+def test_a_requests_own_work_runs_in_the_model_thread_not_the_callers() -> None:
+    threads: list[int] = []
+
+    def run(items: list[list[int]]) -> list[int]:
+        threads.append(threading.get_ident())
+        return rows(items)
+
+    async def scenario() -> tuple[int, int]:
+        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
+        worker = await coalescer.in_model_thread(threading.get_ident)
+        assert await coalescer.submit([1, 2], 2) == [1, 2]
+        coalescer.close()
+        return worker, threading.get_ident()
+
+    worker, caller = asyncio.run(scenario())
+    assert worker != caller
+    assert threads == [worker]
+
+
 def test_requests_received_together_are_not_taken_for_one_alone() -> None:
     """Each request runs until it first waits, so the first of a burst would see only itself
     in flight; the coalescer yields once before it believes that."""

@@ -14,12 +14,12 @@ merges a mounted FastAPI app's OpenAPI paths into its docs.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 import bentoml
 from fastapi import FastAPI
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -32,8 +32,14 @@ from mlops_template.serving.request import BatchPrediction, record_model
 BYTES_PER_ROW = 2048
 
 
+T = TypeVar("T")
+
+
 class Scorer(Protocol):
-    """What the routes need of the service: checked raw columns in, the batch's answer out."""
+    """What the routes need of the service: a thread for reading a body, and checked raw
+    columns in, the batch's answer out."""
+
+    async def in_model_thread(self, work: Callable[..., T], *args: Any) -> T: ...
 
     async def score(self, columns: Columns) -> BatchPrediction: ...
 
@@ -59,8 +65,9 @@ def batch_routes(max_rows: int) -> FastAPI:
         """Score a batch sent as records or as columns; answers come back column-wise, in order."""
         try:
             body = await _read_body(request, limit, max_rows)
-            # Parsing and checking thousands of values is CPU work: off the event loop.
-            columns = await run_in_threadpool(columns_from_json, body, max_rows)
+            # Reading and checking thousands of values is CPU work: off the event loop, in
+            # the thread that predicts (serving/coalesce.py says why that one).
+            columns = await _service().in_model_thread(columns_from_json, body, max_rows)
         except BatchFileError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except ValidationError as exc:
@@ -82,7 +89,9 @@ def batch_routes(max_rows: int) -> FastAPI:
         try:
             body = await _read_body(request, limit, max_rows)
             content_type = request.headers.get("content-type", "")
-            columns = await run_in_threadpool(lambda: columns_from_upload(read_upload(body, content_type), max_rows))
+            columns = await _service().in_model_thread(
+                lambda: columns_from_upload(read_upload(body, content_type), max_rows)
+            )
         except BatchFileError as exc:
             return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
         return await _answer(columns)
@@ -90,9 +99,13 @@ def batch_routes(max_rows: int) -> FastAPI:
     return app
 
 
-async def _answer(columns: Columns) -> Response:
+def _service() -> Scorer:
     service: Scorer = bentoml.get_current_service()
-    result = await service.score(columns)
+    return service
+
+
+async def _answer(columns: Columns) -> Response:
+    result = await _service().score(columns)
     return Response(result.model_dump_json(), media_type="application/json")
 
 

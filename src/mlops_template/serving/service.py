@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import bentoml
 import numpy as np
@@ -32,6 +34,7 @@ from mlops_template.serving.registry import load_registered
 from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PARAMS = load_params(Path(os.environ.get("MLOPS_PARAMS", "params.yaml")))
 SETTINGS = PARAMS.serve
@@ -84,6 +87,10 @@ class PredictionService:
         if self.log is not None:
             self.log.add(columns, probability, self.predictor.labels(probability), self.predictor.version, now())
         return probability.tolist()
+
+    async def in_model_thread(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` in the model thread: the batch routes read their bodies there (coalesce.py)."""
+        return await self.coalescer.in_model_thread(work, *args)
 
     async def score(self, columns: Columns) -> BatchPrediction:
         """A batch's answer; the batch routes (serving/batch_routes.py) call it."""
