@@ -294,10 +294,10 @@ def typed_columns(values_of: Callable[[str], list[Any]]) -> Columns | None:
     try:
         for column in sent:
             values = values_of(column.name)
-            if column.kind == "boolean":
-                _check_spellings(v for v in values if type(v) is str)
-            elif column.kind == "date":
-                _check_dates(values, (v for v in values if v is not None))
+            if column.kind == "boolean":  # True, False, None or text: the set is a few values
+                _check_spellings(v for v in set(values) if type(v) is str)
+            elif column.kind == "date":  # text or None
+                _check_dates(values, values if None not in values else [v for v in values if v is not None])
             if column.name in wanted:
                 columns[column.name] = np.array(values, dtype=float if column.kind == "number" else object)
     except _UndecidedError:
