@@ -10,16 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from pydantic import ValidationError
+from sklearn.pipeline import Pipeline
 
 from mlops_template.features import contract
 from mlops_template.inference_log import InferenceLog, read_log
 from mlops_template.prepare import clean_features
 from mlops_template.serving.coalesce import INLINE_ROWS, Coalescer
 from mlops_template.serving.log_buffer import LogBuffer
-from mlops_template.serving.request import record_model, records_to_columns
+from mlops_template.serving.predictor import Predictor
+from mlops_template.serving.request import BatchPrediction, record_model, records_to_columns
 
 VALID = {"signup_date": "2024-02-29", "age": "41", "region": " North ", "has_partner": "Y", "auto_renew": False}
 
@@ -81,6 +87,14 @@ def test_the_frame_cleans_like_the_same_rows_read_from_a_csv() -> None:
 def rows(batches: list[list[int]]) -> list[int]:
     """The rows of the batches one model call gets, in order."""
     return [row for batch in batches for row in batch]
+
+
+@given(probability=arrays(np.float64, st.integers(1, 50), elements=st.floats(0, 1)))
+def test_a_batchs_answer_written_by_orjson_is_the_documented_one(probability: np.ndarray) -> None:
+    predictor = Predictor(model=Pipeline([("passthrough", "passthrough")]), threshold=0.35, version="churn:abc")
+    written = predictor.answer_batch_json(probability)
+    assert orjson.loads(written) == orjson.loads(predictor.answer_batch(probability).model_dump_json())
+    assert BatchPrediction.model_validate_json(written).rows == len(probability)
 
 
 def test_coalescing_merges_requests_that_wait_and_keeps_each_answer_with_its_request() -> None:

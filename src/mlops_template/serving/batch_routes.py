@@ -41,7 +41,7 @@ class Scorer(Protocol):
 
     async def in_model_thread(self, work: Callable[..., T], *args: Any) -> T: ...
 
-    async def score(self, columns: Columns) -> BatchPrediction: ...
+    async def score(self, columns: Columns) -> bytes: ...  # a BatchPrediction as JSON
 
 
 def batch_routes(max_rows: int) -> FastAPI:
@@ -105,8 +105,7 @@ def _service() -> Scorer:
 
 
 async def _answer(columns: Columns) -> Response:
-    result = await _service().score(columns)
-    return Response(result.model_dump_json(), media_type="application/json")
+    return Response(await _service().score(columns), media_type="application/json")
 
 
 async def _read_body(request: Request, limit: int, max_rows: int) -> bytes:

@@ -31,7 +31,7 @@ from mlops_template.serving.columnar import Columns, join_columns
 from mlops_template.serving.log_buffer import LogBuffer
 from mlops_template.serving.middleware import CountRequests, JsonOnly, RequestCount
 from mlops_template.serving.registry import load_registered
-from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
+from mlops_template.serving.request import Prediction, record_model, records_to_columns
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,11 +92,11 @@ class PredictionService:
         """`work(*args)` in the model thread: the batch routes read their bodies there (coalesce.py)."""
         return await self.coalescer.in_model_thread(work, *args)
 
-    async def score(self, columns: Columns) -> BatchPrediction:
-        """A batch's answer; the batch routes (serving/batch_routes.py) call it."""
+    async def score(self, columns: Columns) -> bytes:
+        """A batch's answer as JSON (a `BatchPrediction`); the batch routes call it."""
         rows = len(next(iter(columns.values())))
         probability = np.array(await self.coalescer.submit(columns, rows, alone=_alone))
-        return self.predictor.answer_batch(probability)
+        return self.predictor.answer_batch_json(probability)
 
     @bentoml.api
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
