@@ -14,6 +14,7 @@ BentoML model store (`mlops register`), with the decision threshold it was regis
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Callable
@@ -52,6 +53,22 @@ def _alone() -> bool:
     return IN_FLIGHT.active == 1
 
 
+# A batch request allocates thousands of container objects (a tuple per record, lists):
+# with Python's default threshold of 700 that is a collection per request or so.
+GC_THRESHOLD = (10_000, 10, 10)
+
+
+def _spare_the_garbage_collector() -> None:
+    """Move everything loaded so far (BentoML, pandas, scikit-learn, the model) out of the
+    collector's sight and collect less often: a full collection walked all of it, and
+    requests leave garbage that reference counting frees. Interleaved runs at c=32,
+    1,000 records: 98k rows/s, 102k with the freeze, 116k with the higher threshold too
+    (medians of 5; README, "How it is made fast")."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 @bentoml.service(
     image=bentoml.images.Image(base_image=BASE_IMAGE, python_version="3.11", lock_python_packages=False),
     workers=SETTINGS.workers,
@@ -79,6 +96,7 @@ class PredictionService:
         )
         self.coalescer: Coalescer[Columns, float] = Coalescer(self._score, SETTINGS.coalesce_rows)
         logger.info("serving %s (threshold %s)", self.predictor.version, self.predictor.threshold)
+        _spare_the_garbage_collector()
 
     def _score(self, batches: list[Columns]) -> list[float]:
         """Runs in the model thread: one model call and one log entry for the waiting requests."""
