@@ -47,34 +47,30 @@ def test_plain_valid_rows_take_the_fast_path_and_match_the_general_one(shape: st
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "refused"),
     [
-        {"tenure_months": "12.5"},  # a number as text: valid, converted by the request model
-        {"has_partner": 1},  # a number for a yes/no: valid, converted too
-        {"age": 200},  # out of range
-        {"has_partner": "maybe"},
-        {"signup_date": "2024-02-30"},
-        {"signup_date": None},  # required
-        {"region": "x" * 101},  # too long
-        {"colour": "blue"},  # unknown
+        ({"tenure_months": "12.5"}, None),  # a number as text: valid, converted by the request model
+        ({"has_partner": 1}, None),  # a number for a yes/no: valid, converted too
+        ({"age": 200}, "age"),  # out of range
+        ({"has_partner": "maybe"}, "has_partner"),
+        ({"signup_date": "2024-02-30"}, "signup_date"),
+        ({"signup_date": None}, "signup_date"),  # required
+        ({"region": "x" * 101}, "region"),  # too long
+        ({"colour": "blue"}, "colour"),  # unknown
     ],
 )
 @pytest.mark.parametrize("shape", ["records", "columns"])
-def test_anything_but_plain_valid_rows_is_left_to_the_general_reader(shape: str, change: dict[str, Any]) -> None:
+def test_anything_but_plain_valid_rows_is_left_to_the_general_reader(
+    shape: str, change: dict[str, Any], refused: str | None
+) -> None:
     body = as_body(shape, [PLAIN, PLAIN | change])
     assert fast(body) is None
-    try:
-        expected: Any = checked_body(body, max_rows=10)
-    except ValidationError as exc:
-        expected = exc.errors(include_context=False)
-    try:
-        got: Any = columns_from_json(body, max_rows=10)
-    except ValidationError as exc:
-        got = exc.errors(include_context=False)
-    if isinstance(expected, dict):
-        same_columns(got, expected)
-    else:
-        assert got == expected
+    if refused is None:
+        assert columns_from_json(body, max_rows=10)["signup_date"].tolist() == [PLAIN["signup_date"]] * 2
+        return
+    with pytest.raises(ValidationError) as error:
+        columns_from_json(body, max_rows=10)
+    assert refused in error.value.errors()[0]["loc"]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The batch endpoints, whose bodies the service parses itself.
 
-- /predict_batch: JSON, `{"records": [...]}` or `{"columns": {...}}` (serving/columnar.py)
+- /predict_batch: JSON, `{"records": [...]}` or `{"columns": {...}}` (serving/batch_json.py)
 - /predict_file:  a CSV or Parquet export as the body (serving/batch_file.py)
 
 They are routes of a small ASGI app that the BentoML service mounts (`bentoml.asgi_app`),
