@@ -308,6 +308,8 @@ def drift_retrain(
         _fail(str(exc))
 
 
+@app.command()
+@user_errors
 def smoke(
     url: Annotated[str, typer.Option(help="The service's base URL.")] = "http://127.0.0.1:3000",
     wait: Annotated[float, typer.Option(help="Seconds to wait for /readyz (a fresh service is starting).")] = 60,
@@ -345,6 +347,8 @@ def keepalive(
         _fail(str(exc))
 
 
+@app.command()
+@user_errors
 def deploy(
     env: EnvOption,
     image: Annotated[str, typer.Option(help="The image, pinned: <registry>/<name>:<commit sha>.")],
