@@ -1,9 +1,9 @@
 """Batch scoring from a file: a CSV or Parquet export posted as the request body.
 
 The file is read by the data gate's reader (`data.read.read_raw_table`, so a broken file
-gets the same plain message as in the pipeline) and each row is held to the request
-model, like a JSON batch (serving/columnar.py). The target column, which labelled exports
-carry, is ignored.
+gets the same plain message as in the pipeline) and its rows are checked as a JSON batch
+sent as columns is (serving/batch.py). The target column, which labelled exports carry,
+is ignored.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from mlops_template.data.read import CSV_SUFFIXES, PARQUET_SUFFIXES, DataFileError, read_raw_table
 from mlops_template.features import contract
-from mlops_template.serving.columnar import Columns, columns_from_columns
-from mlops_template.serving.request import record_model
+from mlops_template.serving.batch import columns_from_lists
+from mlops_template.serving.request import Columns, record_model
 
 PARQUET_MAGIC = b"PAR1"
 MAX_LISTED_ERRORS = 50
@@ -90,7 +90,7 @@ def columns_from_upload(frame: pd.DataFrame, max_rows: int) -> Columns:
     if missing:
         raise BatchFileError(f"required column(s) missing: {', '.join(missing)}")
     try:
-        return columns_from_columns(_as_lists(frame), max_rows)
+        return columns_from_lists(_as_lists(frame), max_rows)
     except ValidationError as exc:
         details = []
         for error in exc.errors(include_url=False, include_context=False)[:MAX_LISTED_ERRORS]:

@@ -1,21 +1,19 @@
-"""The batch endpoints, whose bodies the service parses itself.
+"""The batch endpoints, whose bodies the service reads itself.
 
-- /predict_batch: JSON, `{"records": [...]}` or `{"columns": {...}}` (serving/batch_json.py)
+- /predict_batch: JSON, `{"records": [...]}` or `{"columns": {...}}` (serving/batch.py)
 - /predict_file:  a CSV or Parquet export as the body (serving/batch_file.py)
 
 They are routes of a small ASGI app that the BentoML service mounts (`bentoml.asgi_app`),
 so BentoML's traffic limits, metrics, tracing and access log apply to them as to /predict.
-What they skip is BentoML turning the body into Python objects with pydantic: for a
-1,000-row batch that cost about twice what orjson does, and with it the batch endpoint
-carried ~15 % fewer rows per second (README, "How it is made fast"); they read it with
-msgspec instead (serving/batch_json.py). FastAPI only routes and documents them: BentoML
+What they skip is BentoML's API layer turning the whole body into Python objects with
+pydantic before the endpoint runs: the batch types read it in one pass instead (what that
+gains: benchmarks/results/serving.md). FastAPI only routes and documents them: BentoML
 merges a mounted FastAPI app's OpenAPI paths into its docs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import bentoml
 from fastapi import FastAPI
@@ -23,25 +21,18 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from mlops_template.serving.batch import columns_from_json
 from mlops_template.serving.batch_file import BatchFileError, columns_from_upload, read_upload
-from mlops_template.serving.batch_json import columns_from_json
-from mlops_template.serving.columnar import Columns
-from mlops_template.serving.request import BatchPrediction, record_model
+from mlops_template.serving.request import BatchPrediction, Columns, record_model
 
 # A row is a few hundred bytes as JSON or CSV; this bounds what one request may hold in memory.
 BYTES_PER_ROW = 2048
 
 
-T = TypeVar("T")
-
-
 class Scorer(Protocol):
-    """What the routes need of the service: a thread for reading a body, and checked raw
-    columns in, the batch's answer out."""
+    """What the routes need of the service: checked raw columns in, the batch's answer out."""
 
-    async def in_model_thread(self, work: Callable[..., T], *args: Any) -> T: ...
-
-    async def score(self, columns: Columns) -> bytes: ...  # a BatchPrediction as JSON
+    def answer_batch(self, columns: Columns) -> bytes: ...  # a BatchPrediction as JSON
 
 
 def batch_routes(max_rows: int) -> FastAPI:
@@ -64,10 +55,7 @@ def batch_routes(max_rows: int) -> FastAPI:
     async def predict_batch(request: Request) -> Response:
         """Score a batch sent as records or as columns; answers come back column-wise, in order."""
         try:
-            body = await _read_body(request, limit, max_rows)
-            # Reading and checking thousands of values is CPU work: off the event loop, in
-            # the thread that predicts (serving/coalesce.py says why that one).
-            columns = await _service().in_model_thread(columns_from_json, body, max_rows)
+            columns = columns_from_json(await _read_body(request, limit, max_rows), max_rows)
         except BatchFileError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except ValidationError as exc:
@@ -75,7 +63,7 @@ def batch_routes(max_rows: int) -> FastAPI:
             return JSONResponse(
                 {"error": f"{exc.error_count()} validation error(s)", "detail": detail}, status_code=400
             )
-        return await _answer(columns)
+        return _answer(columns)
 
     @app.post(
         "/predict_file",
@@ -88,24 +76,17 @@ def batch_routes(max_rows: int) -> FastAPI:
         column in the file is ignored."""
         try:
             body = await _read_body(request, limit, max_rows)
-            content_type = request.headers.get("content-type", "")
-            columns = await _service().in_model_thread(
-                lambda: columns_from_upload(read_upload(body, content_type), max_rows)
-            )
+            columns = columns_from_upload(read_upload(body, request.headers.get("content-type", "")), max_rows)
         except BatchFileError as exc:
             return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
-        return await _answer(columns)
+        return _answer(columns)
 
     return app
 
 
-def _service() -> Scorer:
+def _answer(columns: Columns) -> Response:
     service: Scorer = bentoml.get_current_service()
-    return service
-
-
-async def _answer(columns: Columns) -> Response:
-    return Response(await _service().score(columns), media_type="application/json")
+    return Response(service.answer_batch(columns), media_type="application/json")
 
 
 async def _read_body(request: Request, limit: int, max_rows: int) -> bytes:
@@ -144,7 +125,7 @@ def _batch_schema(max_rows: int) -> dict[str, Any]:
         "required": required,
         "additionalProperties": False,
         "description": "The rows as equally long lists, one per field (an optional field may be left out): "
-        "parsed in under half the time of records.",
+        "fewer bytes than records, and read faster.",
     }
     return {
         "oneOf": [

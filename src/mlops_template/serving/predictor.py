@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.model_files import load_model
 from mlops_template.prepare import clean_columns
-from mlops_template.serving.request import BatchPrediction, Prediction
+from mlops_template.serving.request import Prediction
 
 
 @dataclass(frozen=True)
@@ -54,20 +54,10 @@ class Predictor:
             model_version=self.version,
         )
 
-    def answer_batch(self, probability: np.ndarray) -> BatchPrediction:
-        """A batch's response, column-wise, in the order of the rows."""
-        return BatchPrediction(
-            probability=probability.tolist(),
-            label=self.labels(probability).tolist(),
-            threshold=self.threshold,
-            model_version=self.version,
-            rows=len(probability),
-        )
-
-    def answer_batch_json(self, probability: np.ndarray) -> bytes:
-        """`answer_batch(probability)` as JSON, written by orjson from the arrays themselves:
-        the same document (a test holds the two together) in a quarter of the time pydantic
-        takes to check and write 1,000 answers (0.06 against 0.26 ms)."""
+    def answer_batch(self, probability: np.ndarray) -> bytes:
+        """A batch's answer, a `BatchPrediction` as JSON, column-wise in the order of the rows.
+        orjson writes it from the arrays themselves: building the pydantic model first would
+        convert and check every value once more for nothing (a test holds the JSON to the model)."""
         answer = {
             "probability": np.ascontiguousarray(probability, dtype=np.float64),
             "label": self.labels(probability),

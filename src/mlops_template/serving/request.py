@@ -37,6 +37,7 @@ EARLIEST_DATE = (pd.Timestamp.min + pd.Timedelta(days=1)).date()
 LATEST_DATE = pd.Timestamp.max.date()
 MAX_TEXT_LENGTH = 1_000
 MAX_CATEGORY_LENGTH = 100
+Columns = dict[str, np.ndarray]  # a batch's raw columns, as received (what cleaning and the log take)
 _YES_NO_HELP = f"true/false or one of {', '.join(sorted(TRUE_SPELLINGS | FALSE_SPELLINGS))} (any case)"
 
 
@@ -95,8 +96,7 @@ def _field(column: Column) -> tuple[Any, Any]:
 @cache
 def record_model() -> type[BaseModel]:
     """One record of the raw contract without its target, as a pydantic model."""
-    spec = contract()
-    fields = {c.name: _field(c) for c in spec.columns if c.role != "target"}
+    fields = {c.name: _field(c) for c in request_columns()}
     model: type[BaseModel] = create_model(  # type: ignore[call-overload]
         "Record",
         __config__=ConfigDict(extra="forbid", str_max_length=MAX_TEXT_LENGTH),
@@ -106,19 +106,26 @@ def record_model() -> type[BaseModel]:
     return model
 
 
+@cache
+def request_columns() -> tuple[Column, ...]:
+    """The columns a record may carry: the contract's, without the target."""
+    return tuple(c for c in contract().columns if c.role != "target")
+
+
+@cache
 def frame_columns() -> tuple[Column, ...]:
     """The columns a request frame carries: the model's inputs and the id (for the inference log)."""
     return tuple(c for c in contract().columns if c.is_feature or c.role == "id")
 
 
-def records_to_columns(records: Sequence[BaseModel]) -> dict[str, np.ndarray]:
+def records_to_columns(records: Sequence[BaseModel]) -> Columns:
     """The raw columns `clean_columns` expects, built from validated records.
 
     Values stay as received (a category's spelling, "Y" for a yes); numbers become float64
     with NaN for missing, dates ISO strings, as they would arrive in a CSV export. Plain
     numpy, no DataFrame: on a one-row request pandas' frame machinery costs more than the model.
     """
-    columns: dict[str, np.ndarray] = {}
+    columns: Columns = {}
     for column in frame_columns():
         values = [getattr(record, column.name) for record in records]
         if column.kind == "number":
