@@ -13,6 +13,7 @@ merges a mounted FastAPI app's OpenAPI paths into its docs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import bentoml
@@ -30,9 +31,10 @@ BYTES_PER_ROW = 2048
 
 
 class Scorer(Protocol):
-    """What the routes need of the service: checked raw columns in, the batch's answer out."""
+    """What the routes need of the service: a batch's answer (a `BatchPrediction` as JSON)
+    to the checked raw columns that `read()` returns."""
 
-    def answer_batch(self, columns: Columns) -> bytes: ...  # a BatchPrediction as JSON
+    async def answer_batch(self, read: Callable[[], Columns]) -> bytes: ...
 
 
 def batch_routes(max_rows: int) -> FastAPI:
@@ -55,7 +57,8 @@ def batch_routes(max_rows: int) -> FastAPI:
     async def predict_batch(request: Request) -> Response:
         """Score a batch sent as records or as columns; answers come back column-wise, in order."""
         try:
-            columns = columns_from_json(await _read_body(request, limit, max_rows), max_rows)
+            body = await _read_body(request, limit, max_rows)
+            return await _answer(lambda: columns_from_json(body, max_rows))
         except BatchFileError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except ValidationError as exc:
@@ -63,7 +66,6 @@ def batch_routes(max_rows: int) -> FastAPI:
             return JSONResponse(
                 {"error": f"{exc.error_count()} validation error(s)", "detail": detail}, status_code=400
             )
-        return _answer(columns)
 
     @app.post(
         "/predict_file",
@@ -76,17 +78,17 @@ def batch_routes(max_rows: int) -> FastAPI:
         column in the file is ignored."""
         try:
             body = await _read_body(request, limit, max_rows)
-            columns = columns_from_upload(read_upload(body, request.headers.get("content-type", "")), max_rows)
+            content_type = request.headers.get("content-type", "")
+            return await _answer(lambda: columns_from_upload(read_upload(body, content_type), max_rows))
         except BatchFileError as exc:
             return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
-        return _answer(columns)
 
     return app
 
 
-def _answer(columns: Columns) -> Response:
+async def _answer(read: Callable[[], Columns]) -> Response:
     service: Scorer = bentoml.get_current_service()
-    return Response(service.answer_batch(columns), media_type="application/json")
+    return Response(await service.answer_batch(read), media_type="application/json")
 
 
 async def _read_body(request: Request, limit: int, max_rows: int) -> bytes:

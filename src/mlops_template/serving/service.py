@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import bentoml
@@ -93,9 +94,9 @@ class PredictionService:
             self.log.add(columns, probability, self.predictor.labels(probability), self.predictor.version, now())
         return probability
 
-    def answer_batch(self, columns: Columns) -> bytes:
-        """A batch's answer as JSON (a `BatchPrediction`); the batch routes call it."""
-        return self.predictor.answer_batch(self._score(columns))
+    async def answer_batch(self, read: Callable[[], Columns]) -> bytes:
+        """The answer to the batch `read()` returns, as JSON (a `BatchPrediction`); the batch routes call it."""
+        return self.predictor.answer_batch(self._score(read()))
 
     @bentoml.api
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
