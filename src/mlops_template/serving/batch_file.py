@@ -2,8 +2,8 @@
 
 The file is read by the data gate's reader (`data.read.read_raw_table`, so a broken file
 gets the same plain message as in the pipeline) and its rows are checked as a JSON batch
-sent as columns is (serving/batch.py). The target column, which labelled exports carry,
-is ignored.
+sent as columns is (serving/batch.py); errors name the row, its CSV line and the field.
+The target column, which labelled exports carry, is ignored.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from pydantic import ValidationError
 from mlops_template.data.read import CSV_SUFFIXES, PARQUET_SUFFIXES, DataFileError, read_raw_table
 from mlops_template.features import contract
 from mlops_template.serving.batch import columns_from_lists
-from mlops_template.serving.request import Columns, record_model
+from mlops_template.serving.request import Columns
 
-PARQUET_MAGIC = b"PAR1"
 MAX_LISTED_ERRORS = 50
 CONTENT_TYPES = {
     "text/csv": CSV_SUFFIXES[0],
@@ -38,24 +37,19 @@ class BatchFileError(ValueError):
         self.details = details or []
 
 
-def _suffix(body: bytes, content_type: str) -> str:
-    media = content_type.split(";", maxsplit=1)[0].strip().lower()
-    if media in CONTENT_TYPES:
-        return CONTENT_TYPES[media]
-    if body.startswith(PARQUET_MAGIC):
-        return PARQUET_SUFFIXES[0]
-    if media in ("", "application/octet-stream", "text/plain"):
-        return CSV_SUFFIXES[0]
-    raise BatchFileError(
-        f"unsupported content type {media!r}: send a CSV (text/csv) or Parquet (application/vnd.apache.parquet) body"
-    )
-
-
 def read_upload(body: bytes, content_type: str) -> pd.DataFrame:
     """The uploaded table, every CSV value as text (as the gate reads a raw export)."""
     if not body:
         raise BatchFileError("the request body is empty: send the CSV or Parquet file as the body")
-    suffix = _suffix(body, content_type)
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if media in CONTENT_TYPES:
+        suffix = CONTENT_TYPES[media]
+    elif body.startswith(b"PAR1"):  # Parquet's magic bytes
+        suffix = PARQUET_SUFFIXES[0]
+    elif media in ("", "application/octet-stream", "text/plain"):
+        suffix = CSV_SUFFIXES[0]
+    else:
+        raise BatchFileError(f"unsupported content type {media!r}: send a CSV (text/csv) or Parquet file")
     with tempfile.TemporaryDirectory(prefix="upload-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(body)
@@ -65,45 +59,26 @@ def read_upload(body: bytes, content_type: str) -> pd.DataFrame:
             raise BatchFileError(str(exc).replace(str(path), "the uploaded file")) from exc
 
 
-def _as_lists(frame: pd.DataFrame) -> dict[str, list[Any]]:
-    """Columns as lists with None for every missing value (NaN is not a missing number to pydantic)."""
-    objects = frame.astype(object).where(frame.notna(), None)
-    return {str(name): objects[name].tolist() for name in objects.columns}
-
-
 def columns_from_upload(frame: pd.DataFrame, max_rows: int) -> Columns:
-    """The rows held to the request model (as a JSON batch sent as columns); errors name
-    the row, its CSV line and the field."""
-    if len(frame) == 0:
+    """The file's rows, checked; the errors listed with their row, CSV line and field."""
+    if frame.empty:
         raise BatchFileError("the file has a header but no rows")
-    if len(frame) > max_rows:
-        raise BatchFileError(
-            f"the file has {len(frame):,} rows; at most {max_rows:,} per request (serve.max_batch_rows)"
-        )
-    target = contract().target.name
-    frame = frame.drop(columns=[target], errors="ignore")
-    fields = record_model().model_fields
-    unexpected = [name for name in frame.columns if name not in fields]
-    if unexpected:
-        raise BatchFileError(f"unexpected column(s) {', '.join(map(str, unexpected))}; expected: {', '.join(fields)}")
-    missing = [name for name, info in fields.items() if info.is_required() and name not in frame.columns]
-    if missing:
-        raise BatchFileError(f"required column(s) missing: {', '.join(missing)}")
+    frame = frame.drop(columns=[contract().target.name], errors="ignore")
+    objects = frame.astype(object).where(frame.notna(), None)  # NaN is not a missing number to pydantic
     try:
-        return columns_from_lists(_as_lists(frame), max_rows)
+        return columns_from_lists({str(name): objects[name].tolist() for name in objects.columns}, max_rows)
     except ValidationError as exc:
         details = []
         for error in exc.errors(include_url=False, include_context=False)[:MAX_LISTED_ERRORS]:
-            _, field, row = (*error["loc"], None, None)[:3]  # ("columns", field, row)
+            _, field, row = (*error["loc"], None, None)[:3]  # ("columns", field, row) or ("columns", field)
             details.append(
                 {
                     "row": row,
                     "line": row + 2 if isinstance(row, int) else None,  # CSV: the header is line 1
                     "field": field,
                     "message": error["msg"],
-                    "value": None if error["type"] == "missing" else str(error.get("input"))[:100],
+                    "value": None if row is None else str(error.get("input"))[:100],
                 }
             )
-        raise BatchFileError(
-            f"{exc.error_count()} invalid value(s) in the uploaded file (the first {len(details)} listed)", details
-        ) from exc
+        message = f"{exc.error_count()} error(s) in the uploaded file (the first {len(details)} listed)"
+        raise BatchFileError(message, details) from exc

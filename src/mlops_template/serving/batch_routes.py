@@ -28,11 +28,15 @@ from mlops_template.serving.request import BatchPrediction, Columns, record_mode
 
 # A row is a few hundred bytes as JSON or CSV; this bounds what one request may hold in memory.
 BYTES_PER_ROW = 2048
+FILE_CONTENT = {
+    "text/csv": {"schema": {"type": "string", "description": "A raw export with a header row."}},
+    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+}
 
 
 class Scorer(Protocol):
-    """What the routes need of the service: a batch's answer (a `BatchPrediction` as JSON)
-    to the checked raw columns that `read()` returns."""
+    """What the routes need of the service: the answer (a `BatchPrediction` as JSON) to the
+    checked raw columns `read()` returns."""
 
     async def answer_batch(self, read: Callable[[], Columns]) -> bytes: ...
 
@@ -40,108 +44,67 @@ class Scorer(Protocol):
 def batch_routes(max_rows: int) -> FastAPI:
     """The app the service mounts at `/`, for batches of at most `max_rows` rows."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)  # BentoML serves the docs
-    limit = max_rows * BYTES_PER_ROW
-    errors: dict[int | str, dict[str, Any]] = {
-        400: {"description": "The body or a value in it is invalid: `detail` names the field (and row) and why."},
-        415: {"description": "Not a content type this endpoint reads."},
-    }
-
-    @app.post(
-        "/predict_batch",
-        response_model=BatchPrediction,
-        responses=errors,
-        openapi_extra={
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _batch_schema(max_rows)}}}
+    documented: dict[str, Any] = {
+        "response_model": BatchPrediction,
+        "responses": {
+            400: {"description": "The body or a value in it is invalid: `detail` names the field (and row) and why."},
+            415: {"description": "Not a content type this endpoint reads."},
         },
-    )
+    }
+    json_body = {"application/json": {"schema": _batch_schema(max_rows)}}
+
+    @app.post("/predict_batch", **documented, openapi_extra={"requestBody": {"required": True, "content": json_body}})
     async def predict_batch(request: Request) -> Response:
         """Score a batch sent as records or as columns; answers come back column-wise, in order."""
-        try:
-            body = await _read_body(request, limit, max_rows)
-            return await _answer(lambda: columns_from_json(body, max_rows))
-        except BatchFileError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        except ValidationError as exc:
-            detail = exc.errors(include_context=False, include_input=False)
-            return JSONResponse(
-                {"error": f"{exc.error_count()} validation error(s)", "detail": detail}, status_code=400
-            )
+        return await _answer(request, max_rows, lambda body: columns_from_json(body, max_rows))
 
-    @app.post(
-        "/predict_file",
-        response_model=BatchPrediction,
-        responses=errors,
-        openapi_extra={"requestBody": {"required": True, "content": FILE_CONTENT}},
-    )
+    @app.post("/predict_file", **documented, openapi_extra={"requestBody": {"required": True, "content": FILE_CONTENT}})
     async def predict_file(request: Request) -> Response:
         """Score a CSV or Parquet export sent as the request body (batch scoring); a target
         column in the file is ignored."""
-        try:
-            body = await _read_body(request, limit, max_rows)
-            content_type = request.headers.get("content-type", "")
-            return await _answer(lambda: columns_from_upload(read_upload(body, content_type), max_rows))
-        except BatchFileError as exc:
-            return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
+        media_type = request.headers.get("content-type", "")
+        return await _answer(
+            request, max_rows, lambda body: columns_from_upload(read_upload(body, media_type), max_rows)
+        )
 
     return app
 
 
-async def _answer(read: Callable[[], Columns]) -> Response:
-    service: Scorer = bentoml.get_current_service()
-    return Response(await service.answer_batch(read), media_type="application/json")
-
-
-async def _read_body(request: Request, limit: int, max_rows: int) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BatchFileError(f"the body is larger than {limit:,} bytes ({max_rows:,} rows at most)")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-FILE_CONTENT = {
-    "text/csv": {"schema": {"type": "string", "description": "A raw export with a header row."}},
-    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-}
+async def _answer(request: Request, max_rows: int, read: Callable[[bytes], Columns]) -> Response:
+    """The service's answer to the batch `read(body)` returns, or a 400 saying what is wrong."""
+    chunks, size, limit = [], 0, max_rows * BYTES_PER_ROW
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BatchFileError(f"the body is larger than {limit:,} bytes ({max_rows:,} rows at most)")
+            chunks.append(chunk)
+        service: Scorer = bentoml.get_current_service()
+        answer = await service.answer_batch(lambda: read(b"".join(chunks)))
+    except BatchFileError as exc:
+        return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
+    except ValidationError as exc:
+        detail = exc.errors(include_context=False, include_input=False)
+        return JSONResponse({"error": f"{exc.error_count()} validation error(s)", "detail": detail}, status_code=400)
+    return Response(answer, media_type="application/json")
 
 
 def _batch_schema(max_rows: int) -> dict[str, Any]:
-    """The JSON body's media type as OpenAPI documents it: the contract's fields, as records
-    or as columns."""
-    record = record_model()
-    schema = record.model_json_schema()
-    fields = schema["properties"]
-    required = [name for name, field in record.model_fields.items() if field.is_required()]
-    records = {
-        "type": "array",
-        "items": schema,
-        "minItems": 1,
-        "maxItems": max_rows,
-        "description": "The rows as objects.",
-    }
-    columns = {
-        "type": "object",
-        "properties": {name: {"type": "array", "items": field, "maxItems": max_rows} for name, field in fields.items()},
-        "required": required,
-        "additionalProperties": False,
-        "description": "The rows as equally long lists, one per field (an optional field may be left out): "
-        "fewer bytes than records, and read faster.",
+    """The JSON body as the API docs show it: the record model's fields, as records or as columns."""
+    record = record_model().model_json_schema()
+    shapes = {
+        "records": {"type": "array", "items": record, "minItems": 1, "maxItems": max_rows},
+        "columns": {
+            "type": "object",
+            "properties": {name: {"type": "array", "items": field} for name, field in record["properties"].items()},
+            "required": record.get("required", []),
+            "additionalProperties": False,
+            "description": "The same rows as equally long lists, one per field; an optional one may be left out.",
+        },
     }
     return {
         "oneOf": [
-            {
-                "type": "object",
-                "properties": {"records": records},
-                "required": ["records"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {"columns": columns},
-                "required": ["columns"],
-                "additionalProperties": False,
-            },
+            {"type": "object", "properties": {key: shape}, "required": [key], "additionalProperties": False}
+            for key, shape in shapes.items()
         ]
     }
