@@ -15,8 +15,9 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from mlops_template.cleaning import clean_columns, clean_features
 from mlops_template.features import contract
-from mlops_template.prepare import clean_columns, clean_features, prepare
+from mlops_template.prepare import prepare
 from mlops_template.preprocessing import ContractEncoder, feature_columns
 
 

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
+from mlops_template.cleaning import clean_columns
 from mlops_template.data.generate import GeneratorSettings, generate_raw
 from mlops_template.evaluate import classification_metrics
 from mlops_template.params import Params
-from mlops_template.prepare import clean_columns, prepare
+from mlops_template.prepare import prepare
 from mlops_template.schema import RawRecords
 from mlops_template.split import split
 from mlops_template.train import train

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from mlops_template.cleaning import clean_features
 from mlops_template.drift import report
 from mlops_template.drift.columns import PREDICTION, FeatureSpec, contract_specs
 from mlops_template.drift.compare import Comparison, PerformanceResult, ReferenceProfile, compare
@@ -32,7 +33,6 @@ from mlops_template.drift.sources import (
 )
 from mlops_template.features import contract
 from mlops_template.params import DriftParams, Params
-from mlops_template.prepare import clean_features
 
 EXIT_NO_DRIFT = 0
 EXIT_DRIFT = 3

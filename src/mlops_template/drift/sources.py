@@ -9,7 +9,7 @@ already clean. Current: the first source of `drift.sources` that has data —
   is pulled from the DVC remote when it is not in the work tree;
 - `sample`: the seeded generator's drifted batch (the demo on a fresh clone).
 
-Raw current values are cleaned with `prepare.clean_features`, the code the service runs
+Raw current values are cleaned with `cleaning.clean_features`, the code the service runs
 on every request, so the check sees what the model sees.
 """
 
