@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 
 from mlops_template.data.read import DataFileError, read_raw_table
+from mlops_template.errors import UserError
 from mlops_template.inference_log import META_COLUMNS, InferenceLogError, read_log
 from mlops_template.params import DriftSource, Params
 
 SourceKind = DriftSource
 
 
-class CannotCheckError(Exception):
+class CannotCheckError(UserError):
     """The check cannot run; the message says what is missing and what to do."""
 
 
