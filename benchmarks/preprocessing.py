@@ -138,7 +138,8 @@ def main() -> None:
         [
             f"Model: `{params.train.model}` (params.yaml), one thread, medians of calls alternating "
             f"between the two for {args.budget:g} s a line. Input: the service's cleaned columns "
-            "(`clean_columns`); the ColumnTransformer's time includes the DataFrame it needs.",
+            "(`clean_columns`); the ColumnTransformer's time includes the DataFrame it needs. On a "
+            "shared machine the milliseconds move from run to run; the ratios decide.",
             "",
             *table(["what", "ContractEncoder (ms)", "ColumnTransformer (ms)", "ratio"], rows, align="lrrr"),
             "",
