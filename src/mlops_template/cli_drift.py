@@ -14,6 +14,10 @@ from mlops_template.cli_common import DEFAULT_PARAMS, ParamsOption, fail, read_p
 
 app = typer.Typer()
 
+RunUrlOption = Annotated[
+    str | None, typer.Option(envvar="DRIFT_RUN_URL", help="Link to the drift check's run (its artifact has the plots).")
+]
+
 
 class DriftSourceChoice(StrEnum):
     inference_log = "inference_log"
@@ -65,9 +69,7 @@ def drift_issue(
     report: Annotated[
         Path | None, typer.Option(help="drift.json to publish; default: paths.drift_dir/drift.json.")
     ] = None,
-    run_url: Annotated[
-        str | None, typer.Option(envvar="DRIFT_RUN_URL", help="Link to the workflow run (its artifact has the plots).")
-    ] = None,
+    run_url: RunUrlOption = None,
     retrain: Annotated[
         str,
         typer.Option(
@@ -95,7 +97,7 @@ def drift_retrain(
     params: ParamsOption = DEFAULT_PARAMS,
     base: Annotated[str, typer.Option(help="Branch the pull request targets.")] = "main",
     push: Annotated[bool, typer.Option(help="Push the branch and open the pull request (gh).")] = True,
-    run_url: Annotated[str | None, typer.Option(envvar="DRIFT_RUN_URL", help="Link to the drift check's run.")] = None,
+    run_url: RunUrlOption = None,
 ) -> None:
     """Retrain on the training data + the labelled current batch; commit on drift.retrain.branch and open its PR."""
     from mlops_template.drift import check
