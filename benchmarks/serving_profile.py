@@ -27,8 +27,8 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.results import write_results
 from benchmarks.serving import ROOT, SHAPES, Shape, payloads
+from mlops_template.cleaning import clean_columns
 from mlops_template.inference_log import InferenceLog
-from mlops_template.prepare import clean_columns
 from mlops_template.serving.batch import decide_json, read_json
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import Columns, record_model, records_to_columns
