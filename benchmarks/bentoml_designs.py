@@ -3,8 +3,8 @@
 - `PredictionService` with `DESIGN` set: the service itself with one piece taken out,
   patched in before BentoML builds it (in every worker, since each imports this module):
   `pydantic-reader` reads batches with the record model only (orjson, then pydantic record
-  by record), `default-gc` leaves Python's garbage collector as it is, `model-thread`
-  reads and predicts a batch in one thread per worker instead of on the event loop.
+  by record), `default-gc` leaves Python's garbage collector as it is, `no-coalescing`
+  predicts every request on its own.
 - `PlainSync`: what the BentoML docs show first: sync `@bentoml.api` methods, run in
   BentoML's thread pool, a batch parsed by BentoML into the record model.
 - `AdaptiveBatching`: BentoML's own batching (`batchable=True`): its dispatcher merges
@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import bentoml
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mlops_template.params import load_params
-from mlops_template.serving import batch, service
+from mlops_template.serving import batch, coalesce, service
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.registry import load_registered
-from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
+from mlops_template.serving.request import BatchPrediction, Columns, Prediction, record_model, records_to_columns
 
 SETTINGS = load_params(Path(os.environ.get("MLOPS_PARAMS", "params.yaml"))).serve
 Record = record_model()
@@ -40,19 +40,14 @@ if DESIGN == "pydantic-reader":
     batch.read_lists = lambda sent, max_rows: None
 elif DESIGN == "default-gc":
     service.spare_the_garbage_collector = lambda: None
-elif DESIGN == "model-thread":
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
+elif DESIGN == "no-coalescing":
 
-    _EXECUTOR = ThreadPoolExecutor(1, initializer=threadpool_limits, initargs=(1,))
+    async def _alone(self: coalesce.Coalescer, columns: Columns) -> np.ndarray:
+        return self.predict(columns)
 
-    async def _in_model_thread(self: service.PredictionService, read: Any) -> bytes:
-        work = lambda: self.predictor.answer_batch(self._score(read()))  # noqa: E731
-        return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, work)
-
-    service.PredictionService.inner.answer_batch = _in_model_thread  # type: ignore[attr-defined]
+    coalesce.Coalescer.submit = _alone  # type: ignore[method-assign]
 elif DESIGN:
-    raise ValueError(f"unknown DESIGN {DESIGN!r}: pydantic-reader, default-gc or model-thread")
+    raise ValueError(f"unknown DESIGN {DESIGN!r}: pydantic-reader, default-gc or no-coalescing")
 PredictionService = service.PredictionService
 
 

@@ -194,8 +194,9 @@ def slug(name: str) -> str:
     return re.sub(r"\W+", "_", name)
 
 
-def write_params(folder: Path, name: str, overrides: dict[str, Any]) -> Path:
-    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+def write_params(folder: Path, name: str, overrides: dict[str, Any], base: Path = ROOT) -> Path:
+    """The settings in `base`/params.yaml, `serve` overridden, the inference log in `folder`."""
+    params = yaml.safe_load((base / "params.yaml").read_text(encoding="utf-8"))
     for key, value in overrides.items():
         params["serve"][key] = {**params["serve"][key], **value} if isinstance(value, dict) else value
     params["paths"]["inference_log_dir"] = str(folder / f"log-{slug(name)}")
@@ -212,7 +213,7 @@ def source_at(ref: str, folder: Path) -> Path:
     return folder
 
 
-def targets(folder: Path, bentoml_home: Path, designs: bool, against: list[str]) -> list[Target]:
+def targets(folder: Path, bentoml_home: Path, designs: list[str], against: list[str]) -> list[Target]:
     python = sys.executable
     bentoml = str(Path(python).with_name("bentoml"))
     base_env = {"BENTOML_HOME": str(bentoml_home), "BENTOML_DO_NOT_TRACK": "true", "PYTHONPATH": str(ROOT)}
@@ -237,42 +238,46 @@ def targets(folder: Path, bentoml_home: Path, designs: bool, against: list[str])
     ]
     for ref in against:
         source = source_at(ref, folder / f"source-{slug(ref)}")
-        at = service(f"service at {ref}", env={"PYTHONPATH": f"{source / 'src'}{os.pathsep}{ROOT}"})
-        found.append(Target(at.name, at.command, at.env, cwd=source, gains=f"the changes since {ref}"))
-    if designs:
-        other = 1 if workers > 1 else 2
-        variant = f"{DESIGNS}:PredictionService"
-        found += [
-            service(
-                "service, pydantic reader",
-                variant,
-                "reading batches with msgspec's batch types",
-                {"DESIGN": "pydantic-reader"},
-            ),
-            service("service, default gc", variant, "the garbage collector spared", {"DESIGN": "default-gc"}),
-            service(
-                "service, batches in a model thread",
-                variant,
-                "batches read and predicted on the event loop",
-                {"DESIGN": "model-thread"},
-            ),
-            service("service, log off", gains="(the inference log's cost)", inference_log={"enabled": False}),
-            service(f"service, {other} worker(s)", gains=f"{workers} workers instead of {other}", workers=other),
-        ]
-        plain = service("BentoML sync API", f"{DESIGNS}:PlainSync", "async endpoints, batches read by the service")
-        found.append(Target(plain.name, plain.command, plain.env, columns=False, gains=plain.gains))
-        batching = service("BentoML adaptive batching", f"{DESIGNS}:AdaptiveBatching", "no batching dispatcher")
-        found.append(
-            Target(
-                batching.name,
-                batching.command,
-                batching.env,
-                "/predict_batch",
-                single_as_batch=True,
-                columns=False,
-                gains=batching.gains,
-            )
-        )
+        name = f"service at {ref}"
+        env = base_env | {
+            "MLOPS_PARAMS": str(write_params(folder, name, {}, base=source)),  # its own settings
+            "PYTHONPATH": f"{source / 'src'}{os.pathsep}{ROOT}",
+        }
+        command = [bentoml, "serve", SERVICE, "--host", "127.0.0.1", "--port", "{port}"]
+        found.append(Target(name, command, env, cwd=source, gains=f"the changes since {ref}"))
+    other = 1 if workers > 1 else 2
+    variant = f"{DESIGNS}:PredictionService"
+    plain = service("BentoML sync API", f"{DESIGNS}:PlainSync", "async endpoints, batches read by the service")
+    batching = service("BentoML adaptive batching", f"{DESIGNS}:AdaptiveBatching", "no batching dispatcher")
+    choices: dict[str, Callable[[], Target]] = {
+        "pydantic-reader": lambda: service(
+            "service, pydantic reader", variant, "batches read by the batch types", {"DESIGN": "pydantic-reader"}
+        ),
+        "default-gc": lambda: service(
+            "service, default gc", variant, "the garbage collector spared", {"DESIGN": "default-gc"}
+        ),
+        "no-coalescing": lambda: service(
+            "service, no coalescing", variant, "requests ready together predicted together", {"DESIGN": "no-coalescing"}
+        ),
+        "log-off": lambda: service("service, log off", gains="the inference log", inference_log={"enabled": False}),
+        "workers": lambda: service(
+            f"service, {other} worker(s)", gains=f"{workers} workers instead of {other}", workers=other
+        ),
+        "sync": lambda: Target(plain.name, plain.command, plain.env, columns=False, gains=plain.gains),
+        "batching": lambda: Target(
+            batching.name,
+            batching.command,
+            batching.env,
+            single="/predict_batch",
+            single_as_batch=True,
+            columns=False,
+            gains=batching.gains,
+        ),
+    }
+    unknown = set(designs) - {*choices, "all"}
+    if unknown:
+        sys.exit(f"unknown design(s) {', '.join(sorted(unknown))}: choose from {', '.join(choices)}")
+    found += [make() for name, make in choices.items() if name in designs or "all" in designs]
     return found
 
 
@@ -314,7 +319,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each hey run")
     parser.add_argument("--rounds", type=int, default=3, help="runs per cell and target; the median is reported")
-    parser.add_argument("--designs", action="store_true", help="also the service without each of its pieces")
+    parser.add_argument(
+        "--designs", nargs="?", const="all", default="", help="also the service without each of its pieces (or: a,b)"
+    )
     parser.add_argument("--against", action="append", default=[], metavar="REF", help="also the service at a git ref")
     parser.add_argument(
         "--cells", default="", help="only these cells, e.g. 1/1,1000/32,1000-columns/32 (rows/concurrency)"
@@ -328,7 +335,7 @@ def main() -> None:
         register(folder / "bentoml")
         files = payloads(folder, ROOT / "data/sample/customers.csv")
         rates = in_process(files, ROOT / "models/churn", args.seconds)
-        found = targets(folder, folder / "bentoml", args.designs, args.against)
+        found = targets(folder, folder / "bentoml", list(filter(None, args.designs.split(","))), args.against)
         servers = {target.name: (target, stack.enter_context(running(target, free_port()))) for target in found}
         results = {
             "in-process (one thread, no HTTP)": {f"{key}/1": Load(rate, 0, 0, "") for key, rate in rates.items()}

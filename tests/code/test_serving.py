@@ -1,8 +1,9 @@
 """Units of the service: the request model read off the contract, the frame it builds,
-the batch answer, and the buffered inference log."""
+the batch answer, coalescing of requests, and the buffered inference log."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from mlops_template.cleaning import clean_features
 from mlops_template.features import contract
 from mlops_template.inference_log import InferenceLog, read_log
+from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.log_buffer import LogBuffer
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import BatchPrediction, record_model, records_to_columns
@@ -91,6 +93,54 @@ def test_a_batchs_answer_written_by_orjson_is_the_documented_one(probability: np
         model_version="churn:abc",
         rows=len(probability),
     )
+
+
+def batch(*ages: float) -> dict[str, np.ndarray]:
+    return {"age": np.array(ages, dtype=float)}
+
+
+def calls_of(coalescer_rows: int, sizes: list[int], fail_on: float | None = None) -> tuple[list[Any], list[int]]:
+    """The answers of requests of `sizes` rows submitted together, and the rows of each model call."""
+    calls: list[int] = []
+
+    def predict(columns: dict[str, np.ndarray]) -> np.ndarray:
+        calls.append(len(columns["age"]))
+        if fail_on in columns["age"]:
+            raise ValueError("bad row")
+        return columns["age"] * 10
+
+    async def scenario() -> list[Any]:
+        coalescer = Coalescer(predict, coalescer_rows)
+        submitted = [coalescer.submit(batch(*range(100 * i, 100 * i + n))) for i, n in enumerate(sizes)]
+        return list(await asyncio.gather(*submitted, return_exceptions=True))
+
+    return asyncio.run(scenario()), calls
+
+
+def test_requests_ready_together_share_one_model_call_and_keep_their_own_answers() -> None:
+    answers, calls = calls_of(100, [1, 2, 1])
+    assert calls == [4]
+    assert [a.tolist() for a in answers] == [[0.0], [1000.0, 1010.0], [2000.0]]
+
+
+def test_a_request_alone_is_predicted_alone() -> None:
+    answers, calls = calls_of(100, [3])
+    assert calls == [3]
+    assert answers[0].tolist() == [0.0, 10.0, 20.0]
+
+
+def test_coalescing_respects_the_row_limit_but_never_splits_a_request() -> None:
+    answers, calls = calls_of(3, [2, 1, 2, 5, 1])
+    assert calls == [3, 2, 5, 1]  # 2+1 fit in 3, 2+5 would not, the 5 goes alone
+    assert [len(a) for a in answers] == [2, 1, 2, 5, 1]
+
+
+def test_a_request_that_breaks_the_model_fails_alone() -> None:
+    answers, calls = calls_of(100, [1, 1, 1], fail_on=100.0)
+    assert calls == [3, 1, 1, 1]  # the merged call failed: each request again, alone
+    assert answers[0].tolist() == [0.0]
+    assert isinstance(answers[1], ValueError)
+    assert answers[2].tolist() == [2000.0]
 
 
 def test_the_log_buffer_writes_in_the_background_and_counts_what_it_drops(tmp_path: Path) -> None:

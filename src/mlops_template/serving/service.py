@@ -11,10 +11,10 @@ when BentoML imports this module, because its decorator takes the traffic limits
 model tag at class definition; nothing else happens at import. The model comes from the
 BentoML model store (`mlops register`), with the decision threshold it was registered with.
 
-Every request is checked and predicted on its worker's event loop, one after the other:
-the work is a few milliseconds of CPU that holds the GIL, so a thread would only add a
-hand-over and contention, and a worker is one core's worth of Python. Throughput comes
-from workers (`serve.workers`, processes) and replicas.
+Every request is checked and predicted on its worker's event loop: the work is a few
+milliseconds of CPU that holds the GIL, so a thread would only add a hand-over and
+contention; requests ready at the same time share one model call (coalesce.py).
+Throughput comes from workers (`serve.workers`, processes) and replicas.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 from mlops_template.inference_log import InferenceLog, now
 from mlops_template.params import load_params
 from mlops_template.serving.batch_routes import batch_routes
+from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.log_buffer import LogBuffer
 from mlops_template.serving.middleware import JsonOnly
 from mlops_template.serving.registry import load_registered
@@ -85,6 +86,7 @@ class PredictionService:
             if settings.enabled
             else None
         )
+        self.coalescer = Coalescer(self._score, SETTINGS.max_batch_rows)
         logger.info("serving %s (threshold %s)", self.predictor.version, self.predictor.threshold)
         spare_the_garbage_collector()
 
@@ -96,12 +98,12 @@ class PredictionService:
 
     async def answer_batch(self, read: Callable[[], Columns]) -> bytes:
         """The answer to the batch `read()` returns, as JSON (a `BatchPrediction`); the batch routes call it."""
-        return self.predictor.answer_batch(self._score(read()))
+        return self.predictor.answer_batch(await self.coalescer.submit(read()))
 
     @bentoml.api
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
-        (probability,) = self._score(records_to_columns([record]))
+        (probability,) = await self.coalescer.submit(records_to_columns([record]))
         return self.predictor.answer(probability)
 
     @bentoml.on_shutdown
