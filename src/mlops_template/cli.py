@@ -313,7 +313,7 @@ def drift_retrain(
 def labelled_batch(
     params: ParamsOption = DEFAULT_PARAMS,
     out: Annotated[
-        Path | None, typer.Option(help="The Parquet file to write; default: paths.labelled_dir/<today>.parquet.")
+        Path | None, typer.Option(help="The Parquet file to write; default: data.labelled_dir/<today>.parquet.")
     ] = None,
     days: Annotated[
         int | None, typer.Option(min=1, help="Join predictions of this many days back; default: drift.window_days.")
@@ -328,7 +328,7 @@ def labelled_batch(
     now = datetime.now(UTC)
     since = now - timedelta(days=days or p.drift.window_days)
     batch = build(p, since)
-    path = write_batch(batch, out or p.paths.labelled_dir / f"{now:%Y-%m-%d}.parquet")
+    path = write_batch(batch, out or p.data.labelled_dir / f"{now:%Y-%m-%d}.parquet")
     positive = int(batch[contract().target.name].sum())
     typer.echo(
         f"wrote {len(batch):,} labelled rows ({positive:,} positive) to {path}; "

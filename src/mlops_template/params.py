@@ -31,6 +31,8 @@ class SampleParams(_Section):
 
 class DataParams(_Section):
     input: str
+    extra_inputs: tuple[str, ...] = ()
+    labelled_dir: Path = Path("data/labelled")
     sample: SampleParams
 
 
@@ -47,7 +49,6 @@ class PathParams(_Section):
     plots_dir: Path
     drift_dir: Path
     report_dir: Path
-    labelled_dir: Path
 
 
 class ValidateParams(_Section):

@@ -79,7 +79,7 @@ def params_with(tmp_path: Path, labels: str, log: str = "") -> Path:
     settings = yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
     settings["drift"]["labels"]["url"] = labels
     settings["serve"]["inference_log"]["url"] = log or str(tmp_path / "log")
-    settings["paths"]["labelled_dir"] = str(tmp_path / "labelled")
+    settings["data"]["labelled_dir"] = str(tmp_path / "labelled")
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return path

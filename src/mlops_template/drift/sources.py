@@ -27,6 +27,7 @@ import pandas as pd
 
 from mlops_template.data.read import DataFileError, read_raw_table
 from mlops_template.drift.labels import LabelsError, attach_labels, read_labels
+from mlops_template.features import contract
 from mlops_template.logstore import META_COLUMNS, LogStore, LogStoreError
 from mlops_template.params import DriftSource, Params
 
@@ -70,6 +71,11 @@ def _from_log(params: Params, now: datetime) -> CurrentBatch | None:
         raise CannotCheckError(str(exc)) from exc
     if log.empty:
         return None
+    for (
+        column
+    ) in contract().columns:  # free text is not logged (no model reads it): missing, as in an export without it
+        if column.role == "text" and column.name not in log:
+            log[column.name] = pd.Series(pd.NA, index=log.index, dtype="string")
     notes: list[str] = []
     if labels is not None:
         log, matched = attach_labels(log, labels)
