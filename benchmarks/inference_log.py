@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -96,10 +97,11 @@ def plain_read(store: LogStore, since: datetime) -> pd.DataFrame:
     return table.to_pandas().take(order).reset_index(drop=True)
 
 
-def timed(read: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
+def timed(read: Callable[[], object]) -> tuple[float, float, object]:
+    """Wall-clock and CPU seconds (all threads of this process) of one call, and its result."""
+    wall, cpu = time.perf_counter(), time.process_time()
     result = read()
-    return time.perf_counter() - start, result
+    return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
 def before_module(folder: Path) -> ModuleType:
@@ -122,7 +124,8 @@ def before_module(folder: Path) -> ModuleType:
     return module
 
 
-def before_seconds(folder: Path, columns: Columns, rows: int, end: datetime) -> float:
+def before_reader(folder: Path, columns: Columns, rows: int, end: datetime) -> Callable[[], object]:
+    """The old log filled with the same rows in 1,000-row lines; its reader over the window."""
     old = before_module(folder)
     log = old.InferenceLog(folder / "before")
     lines = rows // 1000
@@ -130,15 +133,13 @@ def before_seconds(folder: Path, columns: Columns, rows: int, end: datetime) -> 
         part = rows_of(columns, 1000, index * 1000)
         answers = np.linspace(0, 1, 1000)
         log.append_frame(part, answers, answers >= 0.5, "churn:b", end - WINDOW + WINDOW * (index + 1) / (lines + 1))
-    seconds, table = timed(lambda: old.read_log(folder / "before", since=end - WINDOW))
-    assert len(table) == rows, f"the old reader read {len(table):,} rows of {rows:,}"  # type: ignore[arg-type]
-    return seconds
+    return partial(old.read_log, folder / "before", since=end - WINDOW)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Time writing and reading the inference log.")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows logged over the 7-day window")
-    parser.add_argument("--repeats", type=int, default=3, help="reads per layout (the median is reported)")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of reads (medians are reported)")
     args = parser.parse_args()
     end = datetime.now(UTC)
     lines = ["## Writing a file (the log thread)", "", "| rows per file | median |", "|---|---|"]
@@ -146,41 +147,43 @@ def main() -> None:
         columns = service_columns(Path(tmp))
         for size in (1, 1_000, 50_000):
             lines.append(f"| {size:,} | {write_ms(rows_of(columns, size), Path(tmp, f'write-{size}')):.2f} ms |")
-        lines += [
-            "",
-            f"## Reading {args.rows:,} predictions of the last 7 days back (the drift check)",
-            "",
-            "| log | files | size | seconds (median) | rows/s |",
-            "|---|---|---|---|---|",
-        ]
+        readers: dict[str, tuple[Callable[[], object], str]] = {}
         for file_rows in (10_000, 500):
             folder = Path(tmp, f"read-{file_rows}")
             files = fill(folder, columns, args.rows, file_rows, end)
             store = LogStore(str(folder))
-            size = sum(path.stat().st_size for path in folder.rglob("*.parquet"))
-            runs = []
-            for _ in range(args.repeats):
-                seconds, table = timed(partial(store.read, since=end - WINDOW))
-                assert len(table) == args.rows, f"read {len(table):,} rows of {args.rows:,}"  # type: ignore[arg-type]
-                runs.append(seconds)
-            seconds = float(np.median(runs))
-            lines.append(
-                f"| Parquet, {file_rows:,} rows a file | {files:,} | {size / 1e6:,.0f} MB | {seconds:.2f} s "
-                f"| {args.rows / seconds:,.0f} |"
-            )
+            layout = f"{files:,} files, {sum(p.stat().st_size for p in folder.rglob('*.parquet')) / 1e6:,.0f} MB"
+            readers[f"Parquet, {file_rows:,} rows a file"] = (partial(store.read, since=end - WINDOW), layout)
             if file_rows == 10_000:
-                plain = float(
-                    np.median([timed(partial(plain_read, store, end - WINDOW))[0] for _ in range(args.repeats)])
+                readers["the same, text as strings (pyarrow's defaults)"] = (
+                    partial(plain_read, store, end - WINDOW),
+                    layout,
                 )
-                lines.append(
-                    f"| the same, text as strings (pyarrow's defaults) | {files:,} | {size / 1e6:,.0f} MB "
-                    f"| {plain:.2f} s | {args.rows / plain:,.0f} |"
-                )
-        seconds = before_seconds(Path(tmp), columns, args.rows, end)
-        lines.append(
-            f"| before: JSON lines ({BEFORE_COMMIT}), 1,000 rows a line | — | — | {seconds:.2f} s (one run) "
-            f"| {args.rows / seconds:,.0f} |"
+        readers[f"before: JSON lines ({BEFORE_COMMIT}), 1,000 rows a line"] = (
+            before_reader(Path(tmp), columns, args.rows, end),
+            "1,000 lines",
         )
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in readers}
+        load = os.getloadavg()[0]
+        for _ in range(args.repeats):  # round after round, so that a busy moment weighs on every reader alike
+            for name, (read, _) in readers.items():
+                wall, cpu, table = timed(read)
+                assert len(table) == args.rows, f"{name}: read {len(table):,} rows of {args.rows:,}"  # type: ignore[arg-type]
+                runs[name].append((wall, cpu))
+        lines += [
+            "",
+            f"## Reading {args.rows:,} predictions of the last 7 days back (the drift check)",
+            "",
+            f"Medians of {args.repeats} interleaved rounds; load average {load:.1f} on "
+            f"{os.cpu_count()} cores when they started. CPU: seconds of all this process's threads.",
+            "",
+            "| log | layout | wall (median) | CPU (median) | rows/s (wall) |",
+            "|---|---|---|---|---|",
+        ]
+        for name, (_, layout) in readers.items():
+            wall = float(np.median([run[0] for run in runs[name]]))
+            cpu = float(np.median([run[1] for run in runs[name]]))
+            lines.append(f"| {name} | {layout} | {wall:.2f} s | {cpu:.2f} s | {args.rows / wall:,.0f} |")
     body = "\n".join(lines)
     print(body)
     write_results("inference_log", "The inference log: writing and reading back", body)

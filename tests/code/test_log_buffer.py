@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from mlops_template.logstore import LogStore
@@ -89,11 +90,16 @@ def test_rows_of_different_hours_go_to_their_own_files(tmp_path: Path) -> None:
     add(buffer, 2, 0, NOW)
     add(buffer, 3, 2, NOW + timedelta(hours=1))
     add(buffer, 1, 5, NOW + timedelta(minutes=10))
+    india = timezone(timedelta(hours=5, minutes=30))  # 11:10 UTC is 16:40 there, in the local hour of 10:30 UTC
+    add(buffer, 1, 6, (NOW + timedelta(minutes=40)).astimezone(india))
     assert buffer.flush()
     buffer.close()
     hours = sorted(path.split("/")[-2] for path in store.files())
     assert hours == ["hour=10", "hour=11"]
-    assert store.read()["customer_id"].tolist() == ["C0", "C1", "C5", "C2", "C3", "C4"]
+    for path in store.files():  # every row in the folder of its own UTC hour
+        logged = pq.read_table(path).column("timestamp").to_pylist()
+        assert {f"hour={when:%H}" for when in logged} == {path.split("/")[-2]}
+    assert store.read()["customer_id"].tolist() == ["C0", "C1", "C5", "C6", "C2", "C3", "C4"]
 
 
 def test_an_outage_keeps_what_fits_drops_the_rest_counted_and_writes_it_afterwards(tmp_path: Path) -> None:

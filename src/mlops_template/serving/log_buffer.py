@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -51,7 +51,8 @@ class _Batch:
 
     @property
     def hour(self) -> datetime:
-        return self.timestamp.replace(minute=0, second=0, microsecond=0)
+        """The UTC hour its file goes in (a zone half an hour off UTC must not straddle two)."""
+        return self.timestamp.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class LogBuffer:
@@ -169,13 +170,14 @@ class LogBuffer:
         return (pa.concat_tables(tables, promote_options="permissive") if tables else pa.table({})), kept
 
     def _written(self, group: list[_Batch]) -> None:
-        self._remove(group, written=True)
-        self._on_written(sum(batch.rows for batch in group))
+        self._on_written(self._remove(group, written=True))
 
-    def _remove(self, group: list[_Batch], *, written: bool) -> None:
+    def _remove(self, group: list[_Batch], *, written: bool) -> int:
+        """Take the group's batches out of the buffer, counted as written or dropped; the rows
+        taken (those still buffered: after a timed-out close, none are)."""
         done = {id(batch) for batch in group}
-        rows = sum(batch.rows for batch in group)
         with self._lock:
+            rows = sum(batch.rows for batch in self._batches if id(batch) in done)
             self._batches = deque(batch for batch in self._batches if id(batch) not in done)
             self._rows -= rows
             if written:
@@ -183,8 +185,9 @@ class LogBuffer:
             else:
                 self.dropped_rows += rows
             self._dropping = self._dropping and self._rows > 0
-        if not written:
+        if not written and rows:
             self._on_dropped(rows)
+        return rows
 
     def _failed(self, exc: Exception) -> None:
         if self._failing_since is None:
