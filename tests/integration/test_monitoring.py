@@ -51,6 +51,31 @@ def test_a_broken_rule_is_caught(tmp_path: Path) -> None:
     assert promtool("check", "rules", str(broken)).returncode != 0
 
 
+def test_the_scrape_configuration_points_at_the_service_as_deployed(repo_root: Path) -> None:
+    """The pod annotations name the container's port and path; the ServiceMonitor selects the
+    rendered Service by its labels and names one of its ports."""
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", str(repo_root / "deploy" / "overlays" / "staging")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    documents = {doc["kind"]: doc for doc in yaml.safe_load_all(rendered) if doc}
+    pod = documents["Deployment"]["spec"]["template"]
+    annotations = pod["metadata"]["annotations"]
+    (container,) = pod["spec"]["containers"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert int(annotations["prometheus.io/port"]) in {port["containerPort"] for port in container["ports"]}
+    assert annotations["prometheus.io/path"] == "/metrics"
+    monitor = yaml.safe_load((MONITORING / "servicemonitor.yaml").read_text(encoding="utf-8"))
+    service = documents["Service"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert {endpoint["port"] for endpoint in monitor["spec"]["endpoints"]} <= {
+        p["name"] for p in service["spec"]["ports"]
+    }
+    assert {endpoint["path"] for endpoint in monitor["spec"]["endpoints"]} == {"/metrics"}
+
+
 @pytest.fixture(scope="module")
 def prometheus(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Prometheus scraping the service every second, with the alert rules loaded."""

@@ -79,9 +79,12 @@ def _from_log(params: Params, now: datetime) -> CurrentBatch | None:
     notes: list[str] = []
     if labels is not None:
         log, matched = attach_labels(log, labels)
+        id_column = contract().id_column
+        unidentified = int(log[id_column.name].isna().sum()) if id_column and id_column.name in log else len(log)
         notes.append(
             f"labels: {matched:,} of the {len(labels):,} labels at {params.drift.labels.location()} "
             "belong to a prediction in the window"
+            + (f"; {unidentified:,} predictions were sent without an id and cannot get one" if unidentified else "")
         )
     probabilities = None
     if "probability" in log and log["probability"].notna().all():
