@@ -13,6 +13,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mlops_template.errors import UserError
+
 DEFAULT_PARAMS = Path("params.yaml")
 INFERENCE_LOG_URL_ENV = "MLOPS_INFERENCE_LOG_URL"
 LABELS_URL_ENV = "MLOPS_LABELS_URL"
@@ -215,8 +217,8 @@ class Params(_Section):
     serve: ServeParams
 
 
-class ParamsError(ValueError):
-    """params.yaml is missing, unreadable or does not match the expected settings."""
+class ParamsError(UserError):
+    """params.yaml is missing, unreadable or does not match the expected settings (or the data it names)."""
 
 
 def load_params(path: Path = DEFAULT_PARAMS) -> Params:

@@ -17,8 +17,8 @@ from hypothesis.extra.numpy import arrays
 from pydantic import ValidationError
 from sklearn.pipeline import Pipeline
 
+from mlops_template.cleaning import clean_features
 from mlops_template.features import contract
-from mlops_template.prepare import clean_features
 from mlops_template.serving.coalesce import INLINE_ROWS, Coalescer
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import BatchPrediction, record_model, records_to_columns
