@@ -199,7 +199,7 @@ def write_params(folder: Path, name: str, overrides: dict[str, Any], base: Path 
     params = yaml.safe_load((base / "params.yaml").read_text(encoding="utf-8"))
     for key, value in overrides.items():
         params["serve"][key] = {**params["serve"][key], **value} if isinstance(value, dict) else value
-    params["paths"]["inference_log_dir"] = str(folder / f"log-{slug(name)}")
+    params["serve"]["inference_log"]["url"] = str(folder / f"log-{slug(name)}")
     path = folder / f"params-{slug(name)}.yaml"
     path.write_text(yaml.safe_dump(params), encoding="utf-8")
     return path

@@ -6,11 +6,13 @@ records and as columns), in-process on the service's own path.
 Stages, in the order a request meets them: reading and checking the body (one row: the
 pydantic record model, as BentoML's API does; a batch: the batch types, serving/batch.py),
 `clean_columns`, the saved Pipeline's `predict_proba` (its preprocessing and its model
-separately), and the inference log (`InferenceLog.append_frame`, written by the service's
-background thread, off the request path but holding the GIL). A last row times the record
-model reading the same batch: what a batch costs when the batch types decline, and what
-they save. Medians over repeated calls, one OpenMP thread, a trained model needed
-(`make run`). Writes benchmarks/results/serving_profile.md.
+separately), and the inference log (`batch_table` + `LogStore.write`: the batch as a
+Parquet file in a local folder, as the service's background thread writes it, off the
+request path but partly holding the GIL; the service writes one file per flush, not per
+batch, so this is an upper bound). A last row times the record model reading the same
+batch: what a batch costs when the batch types decline, and what they save. Medians over
+repeated calls, one OpenMP thread, a trained model needed (`make run`). Writes
+benchmarks/results/serving_profile.md.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from threadpoolctl import threadpool_limits
 from benchmarks.results import write_results
 from benchmarks.serving import ROOT, SHAPES, Shape, payloads
 from mlops_template.cleaning import clean_columns
-from mlops_template.inference_log import InferenceLog
+from mlops_template.logstore import LogStore, batch_table
 from mlops_template.serving.batch import decide_json, read_json
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import Columns, record_model, records_to_columns
@@ -62,14 +64,14 @@ def profile(shape: Shape, body: bytes, predictor: Predictor, folder: Path) -> li
     features = preprocess.transform(clean)
     probability = model.predict_proba(features)[:, 1]
     labels = probability >= predictor.threshold
-    log = InferenceLog(folder / f"log-{shape.key}")
+    store = LogStore(str(folder / f"log-{shape.key}"))
     when = datetime.now(UTC)
     return [
         median_ms(read),
         median_ms(lambda: clean_columns(columns, size)),
         median_ms(lambda: preprocess.transform(clean)),
         median_ms(lambda: model.predict_proba(features)),
-        median_ms(lambda: log.append_frame(columns, probability, labels, "v", when)),
+        median_ms(lambda: store.write(batch_table(columns, probability, labels, "v", when), when)),
         median_ms(partial(decide_json, body, size)) if size > 1 else float("nan"),
     ]
 
@@ -79,7 +81,7 @@ STAGES = [
     "clean_columns",
     "Pipeline: preprocessing",
     "Pipeline: model",
-    "inference log: append_frame (background thread)",
+    "inference log: a Parquet file of the batch (background thread)",
     "instead of the first, the record model reading the batch (orjson, pydantic record by record)",
 ]
 

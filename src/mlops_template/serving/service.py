@@ -23,14 +23,16 @@ import gc
 import logging
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import bentoml
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mlops_template.inference_log import InferenceLog, now
+from mlops_template.logstore import LogStore
 from mlops_template.params import load_params
+from mlops_template.serving import metrics
 from mlops_template.serving.batch_routes import batch_routes
 from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.log_buffer import LogBuffer
@@ -76,12 +78,15 @@ class PredictionService:
         # scikit-learn's default (a thread per core in every worker) makes them fight.
         threadpool_limits(1)
         self.predictor = load_registered(self.model_ref)
+        metrics.publish_model(Path(self.model_ref.path), self.predictor.version)
         settings = SETTINGS.inference_log
         self.log = (
             LogBuffer(
-                InferenceLog(PARAMS.paths.inference_log_dir),
+                LogStore(settings.location()),
                 flush_seconds=settings.flush_seconds,
                 max_buffered_rows=settings.max_buffered_rows,
+                on_written=metrics.log_written,
+                on_dropped=metrics.log_dropped,
             )
             if settings.enabled
             else None
@@ -92,8 +97,10 @@ class PredictionService:
 
     def _score(self, columns: Columns) -> np.ndarray:
         probability = self.predictor.predict(columns)
+        labels = self.predictor.labels(probability)
+        metrics.count_predictions(labels, self.predictor.version)
         if self.log is not None:
-            self.log.add(columns, probability, self.predictor.labels(probability), self.predictor.version, now())
+            self.log.add(columns, probability, labels, self.predictor.version, datetime.now(UTC))
         return probability
 
     async def answer_batch(self, read: Callable[[], Columns]) -> bytes:
