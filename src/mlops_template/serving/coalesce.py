@@ -3,9 +3,9 @@
 Every request is read, checked and predicted on its worker's event loop. While the model
 predicts, others arrive; when the loop takes them up, each is read and checked and then
 waits here for the end of that turn of the loop, and one model call answers all of them
-(up to `max_rows` rows), since cleaning and the Pipeline cost much the same per call for
-one row as for a thousand. A request alone is predicted at once: nothing ever waits for
-a batch to fill. What it gains: benchmarks/results/serving.md, design "no coalescing".
+(up to `max_rows` rows): a call's fixed cost (cleaning and the Pipeline go column by
+column) is paid once, not once per request. A request alone is predicted at once: nothing
+waits for a batch to fill. What it gains: benchmarks/results/serving.md, "no coalescing".
 """
 
 from __future__ import annotations

@@ -1,21 +1,13 @@
-"""The service's request and response models, generated from the data contract.
+"""The service's record model and answers, generated from the data contract.
 
-A request record is a row of the raw schema without the target, so a client sends what
-the source system exports and the service holds it to the same contract as the data gate
-(`features.contract()`); no column is named here. A bad record is rejected with a 4xx
-whose body names the field and the rule:
-
-- a number must be a number inside the contract's range (`in_range` of the clean schema);
-  NaN and infinity are refused;
-- a yes/no must be a JSON boolean or a spelling the gate accepts (`checks.parse_boolean`);
-- a date must be a date pandas can hold (years 1677 to 2262);
-- a column the clean schema does not allow to be missing is required;
-- a field the contract does not know is an error (the raw schema is strict).
-
-What the pipeline repairs is repaired the same way here, by the training code itself
-(`prepare.clean_features`): categories are free strings whose spelling is normalised and
-which become missing when the model has never seen them, and an absent or null optional
-value is missing. The model's pipeline imputes both, as it did in training.
+A record is a row of the raw schema without the target: a client sends what the source
+system exports, held to the contract the data gate holds it to (`features.contract()`; no
+column is named here). A number must lie in its clean range (NaN, infinity and booleans
+refused), a yes/no be a boolean or a spelling the gate accepts, a date one pandas can hold;
+a column the clean schema requires is required and a field the contract does not know is
+an error. Each error names the field and the rule. What the pipeline repairs (a category's
+spelling, an unknown category, a missing optional value), the training code repairs here
+too when it cleans the columns (`cleaning.clean_columns`).
 """
 
 from __future__ import annotations

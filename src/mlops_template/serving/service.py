@@ -1,15 +1,10 @@
 """The BentoML service: what `bentoml serve`, `make serve` and the container run.
 
-Endpoints (all POST, JSON unless said otherwise):
-- /predict        one record            -> probability, label, threshold, model_version
-- /predict_batch  {"records": [...]} or {"columns": {...}} -> column-wise answers, in order
-- /predict_file   a CSV or Parquet body -> the same, for batch scoring of an export
-- /livez /readyz /metrics               -> BentoML's probes and Prometheus metrics
-
-Settings come from params.yaml `serve` (`MLOPS_PARAMS` names another file). They are read
-when BentoML imports this module, because its decorator takes the traffic limits and the
-model tag at class definition; nothing else happens at import. The model comes from the
-BentoML model store (`mlops register`), with the decision threshold it was registered with.
+/predict (one record) is a BentoML API; /predict_batch and /predict_file are routes of an
+app it mounts (batch_routes.py); /livez, /readyz and /metrics are BentoML's. Settings come
+from params.yaml `serve` (`MLOPS_PARAMS` names another file), read when BentoML imports
+this module: its decorator takes the traffic limits and the model tag at class definition.
+The model comes from the BentoML model store (`mlops register`), with its threshold.
 
 Every request is checked and predicted on its worker's event loop: the work is a few
 milliseconds of CPU that holds the GIL, so a thread would only add a hand-over and
