@@ -131,6 +131,18 @@ def test_coalescing_respects_the_row_limit_but_never_splits_a_request() -> None:
     assert [len(a) for a in answers] == [2, 1, 2, 5, 1]
 
 
+def test_a_request_whose_client_has_gone_does_not_hold_up_the_others() -> None:
+    async def scenario() -> list[float]:
+        coalescer = Coalescer(lambda columns: columns["age"] * 10, 100)
+        gone, waiting = (asyncio.ensure_future(coalescer.submit(batch(age))) for age in (1, 2))
+        await asyncio.sleep(0)  # both submitted; the shared call comes next
+        gone.cancel()
+        answer: np.ndarray = await asyncio.wait_for(waiting, 5)
+        return list(answer)
+
+    assert asyncio.run(scenario()) == [20.0]
+
+
 def test_a_request_that_breaks_the_model_fails_alone() -> None:
     answers, calls = calls_of(100, [1, 1, 1], fail_on=100.0)
     assert calls == [3, 1, 1, 1]  # the merged call failed: each request again, alone

@@ -39,10 +39,8 @@ class Coalescer:
 
     def _run(self) -> None:
         taken = [self.waiting.pop(0)]
-        size = rows(taken[0][0])
-        while self.waiting and size + rows(self.waiting[0][0]) <= self.max_rows:
+        while self.waiting and sum(rows(c) for c, _ in taken) + rows(self.waiting[0][0]) <= self.max_rows:
             taken.append(self.waiting.pop(0))
-            size += rows(taken[-1][0])
         if self.waiting:
             asyncio.get_running_loop().call_soon(self._run)
         if len(taken) == 1:
