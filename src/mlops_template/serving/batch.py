@@ -6,8 +6,9 @@ Two encodings of the contract check requests, both generated from it (`features.
   the field, the row and the rule of every error; `/predict` and the API docs use it;
 - the batch types here (msgspec structs) read a whole batch in C, straight into the
   contract's JSON types: a number a float in its range (or text spelling one), a category
-  a string of at most 100 characters, null only where the record model allows it. What
-  they cannot say (yes/no spellings, real dates) is checked on each column after.
+  a string of at most 100 characters, a date YYYY-MM-DD, null only where the record model
+  allows it. What they cannot say (yes/no spellings, dates pandas can hold) is checked on
+  each column after.
 
 A batch goes through the batch types first. When they decline (a bad value, a body out of
 shape, a spelling only the record model reads, such as `" 4"`), the record model decides:
@@ -19,9 +20,9 @@ model accepts, with the same values: tests/code/test_batch.py holds them to that
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from typing import Annotated, Any
 
@@ -37,7 +38,6 @@ from mlops_template.serving import request
 from mlops_template.serving.request import Columns, frame_columns, record_model, records_to_columns, request_columns
 
 EITHER_SHAPE = "send either 'records' (a list of objects) or 'columns' (an object of equally long lists)"
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def columns_from_json(body: bytes, max_rows: int) -> Columns:
@@ -119,7 +119,7 @@ def _json_type(column: Column) -> Any:
     if column.kind == "boolean":
         return bool | str  # a string must be a known spelling: checked in `_finished`
     if column.kind == "date":
-        return str  # YYYY-MM-DD, a real date in range: checked in `_finished`
+        return date  # YYYY-MM-DD only; in pandas' range: checked in `_finished`
     limit = request.MAX_TEXT_LENGTH if column.role == "text" else request.MAX_CATEGORY_LENGTH
     return Annotated[str, msgspec.Meta(max_length=limit)]
 
@@ -140,22 +140,12 @@ def _finished(sent: dict[str, list[Any]]) -> Columns | None:
         values = sent[column.name]
         if column.kind == "boolean" and any(parse_boolean(v) is None for v in set(values) if type(v) is str):
             return None
-        if column.kind == "date" and not _real_dates(values):
-            return None
+        if column.kind == "date":  # one pandas can hold, written as the record model's dates are
+            if not all(request.EARLIEST_DATE <= day <= request.LATEST_DATE for day in values if day is not None):
+                return None
+            values = [None if day is None else day.isoformat() for day in values]
         columns[column.name] = np.array(values, dtype=float if column.kind == "number" else object)
     return columns
-
-
-def _real_dates(values: list[str | None]) -> bool:
-    """YYYY-MM-DD dates that exist, inside the range pandas holds (the record model's `date`)."""
-    if not all(_ISO_DATE.fullmatch(value) for value in values if value is not None):
-        return False
-    try:
-        days = np.array(values, dtype="datetime64[D]")  # None becomes NaT
-    except ValueError:  # 2024-02-30
-        return False
-    days = days[~np.isnat(days)]
-    return bool(np.all((days >= np.datetime64(request.EARLIEST_DATE)) & (days <= np.datetime64(request.LATEST_DATE))))
 
 
 # ---- the record model decides ------------------------------------------------------------
