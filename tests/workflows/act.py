@@ -98,16 +98,34 @@ def find_act() -> str:
     return found
 
 
-def _uv_cache_dir() -> str:
+def host_uv(source: Path = ROOT) -> str:
+    """The uv the setup-uv stand-in hands to jobs: the one `make install` used on this machine.
+
+    That is `uv` on PATH, else the private copy the Makefile bootstraps into `.tools/` (made
+    here with the Makefile's own rule when it is missing). It lives outside the simulated
+    repository, so jobs still install everything else themselves, as on GitHub.
+    """
+    if os.environ.get("ACT_HOST_UV"):
+        return os.environ["ACT_HOST_UV"]
+    found = shutil.which("uv")
+    if found:
+        return found
+    private = source / ".tools" / "bin" / "uv"
+    if not private.is_file():
+        made = subprocess.run(
+            ["make", "--no-print-directory", ".tools/bin/uv"], cwd=source, capture_output=True, text=True, check=False
+        )
+        if made.returncode != 0 or not private.is_file():
+            raise ActSetupError(f"no uv on PATH and `make .tools/bin/uv` failed:\n{made.stdout}{made.stderr}")
+    return str(private)
+
+
+def _uv_cache_dir(uv: str) -> str:
     """The caller's uv cache, so `make install` inside a job links packages instead of downloading them."""
     if os.environ.get("UV_CACHE_DIR"):
         return os.environ["UV_CACHE_DIR"]
-    uv = shutil.which("uv")
-    if uv:
-        out = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=False).stdout.strip()
-        if out:
-            return out
-    return str(Path.home() / ".cache" / "uv")
+    out = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=False).stdout.strip()
+    return out or str(Path.home() / ".cache" / "uv")
 
 
 @dataclass
@@ -301,7 +319,8 @@ class ActSession:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "ACT_"))}
         for key in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTEST_CURRENT_TEST", "MAKEFLAGS", "MAKELEVEL"):
             env.pop(key, None)
-        env["UV_CACHE_DIR"] = _uv_cache_dir()
+        env["ACT_HOST_UV"] = host_uv(self.source)
+        env["UV_CACHE_DIR"] = _uv_cache_dir(env["ACT_HOST_UV"])
         env["UV_NO_PROGRESS"] = "1"  # keep job logs readable
         # Steps must use what the workflow installs, not this checkout's virtual environment.
         paths = [p for p in env.get("PATH", "").split(os.pathsep) if p and not p.startswith(str(self.source))]
@@ -345,7 +364,7 @@ class ActSession:
         for label in RUNNER_LABELS:
             args += ["-P", f"{label}=-self-hosted"]
         args += ["--no-cache-server", "--secret-file", os.devnull, "--var-file", os.devnull, "--env-file", os.devnull]
-        for key in ("FAKE_GITHUB_DIR", "ACT_ARTIFACTS_DIR", "ACT_SRC_DIR", "UV_CACHE_DIR"):
+        for key in ("FAKE_GITHUB_DIR", "ACT_ARTIFACTS_DIR", "ACT_SRC_DIR", "ACT_HOST_UV", "UV_CACHE_DIR"):
             args += ["--env", f"{key}={act_env[key]}"]
         for key, value in (env or {}).items():
             args += ["--env", f"{key}={value}"]
