@@ -28,6 +28,8 @@ class SampleParams(_Section):
 
 class DataParams(_Section):
     input: str
+    extra_inputs: tuple[str, ...] = ()
+    labelled_dir: Path = Path("data/labelled")
     sample: SampleParams
 
 

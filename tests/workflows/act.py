@@ -8,8 +8,9 @@ no docker). What GitHub would provide is stood in for, and nothing else:
   `.github/` (so a new pinned action needs a stub, or the run stops and says which);
 - GitHub's API is a JSON file: `gh` and `cml` on PATH are the recording stand-ins in
   `standins/`, which keep the issues, pull requests and comments they would have posted;
-- artifacts go to a directory shared by consecutive runs, so a `workflow_run` workflow can
-  download what the `pull_request` run uploaded.
+- artifacts are kept per run (each run gets its own GITHUB_RUN_ID) in a directory of the
+  session, so a `workflow_run` workflow downloads what the `pull_request` run uploaded by
+  that run's id (`$PR_RUN_ID` in event files) and can ask the API whether it uploaded any.
 
 A session is one simulated repository: a throw-away clone of this working tree (uncommitted
 changes included, committed as the PR head) whose `origin/main` is the base branch, act's
@@ -38,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.workflows.standins import fake_github
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 STUBS = HERE / "stubs"
@@ -45,7 +48,7 @@ EVENTS = HERE / "events"
 STANDINS = HERE / "standins"
 DEFAULT_REPOSITORY = "acme/mlops-template"
 FORK_REPOSITORY = "contributor/mlops-template"
-FAKE_TOKEN = "ghs_fake_token_for_act"  # noqa: S105 - not a secret: the stand-ins only check that one is set
+FAKE_TOKEN = fake_github.ACTIONS_TOKEN  # what GITHUB_TOKEN is in every run
 RUNNER_LABELS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04")
 _USES = re.compile(r"^\s*-?\s*uses:\s*([A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@([^\s#]+)", re.MULTILINE)
 _JOB_END = re.compile(
@@ -138,6 +141,7 @@ class ActResult:
     github_dir: Path
     artifacts_dir: Path
     seconds: float
+    run_id: int = 0
 
     @property
     def succeeded(self) -> bool:
@@ -188,7 +192,8 @@ class ActResult:
         return list(self.state.get("assets", []))
 
     def artifact(self, name: str) -> Path:
-        return self.artifacts_dir / name
+        """What this run uploaded as artifact `name` (the stand-ins keep each run's apart, as GitHub does)."""
+        return self.artifacts_dir / "runs" / str(self.run_id) / name
 
     def tail(self, lines: int = 80) -> str:
         return "\n".join(self.log.splitlines()[-lines:])
@@ -202,6 +207,8 @@ class ActSession:
     repository: str = DEFAULT_REPOSITORY
     source: Path = ROOT
     runs: int = field(default=0)
+    private: bool = True  # the repository's visibility, as events carry it (`repository.private`)
+    run_ids: dict[str, int] = field(default_factory=dict)  # the last run id of each event
 
     @property
     def repo(self) -> Path:
@@ -287,15 +294,17 @@ class ActSession:
 
     def add_pull(self, number: int, head_sha: str, *, head_repo: str = "") -> None:
         """Tell the fake GitHub that pull request `number` has head `head_sha`."""
-        from tests.workflows.standins import fake_github
-
         fake_github.add_pull(self.github_dir, number, head_sha, head_repo=head_repo or self.repository)
 
     def render_event(self, event_file: Path) -> Path:
-        """Fill `$HEAD_SHA`, `$BASE_SHA`, `$REPOSITORY`, `$FORK_REPOSITORY`, `$OWNER`, `$NAME` in an event file."""
+        """Fill `$HEAD_SHA`, `$BASE_SHA`, `$REPOSITORY`, `$FORK_REPOSITORY`, `$OWNER`, `$NAME`, `$PR_RUN_ID`
+        and `$PRIVATE` in an event file."""
         owner, name = self.repository.split("/")
         values = {
             "HEAD_SHA": self.head_sha,
+            # workflow_run events name the run they follow: the last pull_request run of the session
+            "PR_RUN_ID": str(self.run_ids.get("pull_request", 0)),
+            "PRIVATE": "true" if self.private else "false",
             "BASE_SHA": _git(self.repo, "rev-parse", "origin/main"),
             "REPOSITORY": self.repository,
             "FORK_REPOSITORY": FORK_REPOSITORY,
@@ -353,6 +362,7 @@ class ActSession:
     ) -> ActResult:
         """Run the workflows that `event` triggers (or just `workflow`/`job`) and return what happened."""
         self.runs += 1
+        run_id = 1000 + self.runs  # GITHUB_RUN_ID: one per run, so each run's artifacts stay apart
         act_env = self.environment(cml, standins)
         args = [find_act(), event]
         if event_file is not None:
@@ -366,6 +376,7 @@ class ActSession:
         args += ["--no-cache-server", "--secret-file", os.devnull, "--var-file", os.devnull, "--env-file", os.devnull]
         for key in ("FAKE_GITHUB_DIR", "ACT_ARTIFACTS_DIR", "ACT_SRC_DIR", "ACT_HOST_UV", "UV_CACHE_DIR"):
             args += ["--env", f"{key}={act_env[key]}"]
+        args += ["--env", f"GITHUB_RUN_ID={run_id}"]
         for key, value in (env or {}).items():
             args += ["--env", f"{key}={value}"]
         for key, value in {"GITHUB_TOKEN": FAKE_TOKEN, **(secrets or {})}.items():
@@ -398,7 +409,9 @@ class ActSession:
             returncode = process.wait()
         log = "".join(lines)
         jobs = {m["job"]: m["status"] for m in _JOB_END.finditer(log)}
-        return ActResult(returncode, log, jobs, self.github_dir, self.artifacts_dir, time.monotonic() - started)
+        self.run_ids[event] = run_id
+        seconds = time.monotonic() - started
+        return ActResult(returncode, log, jobs, self.github_dir, self.artifacts_dir, seconds, run_id)
 
 
 def default_root() -> Path:
