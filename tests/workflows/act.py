@@ -240,6 +240,7 @@ class ActSession:
         session = cls(root=root.resolve(), repository=repository, source=source.resolve())
         if fresh and session.root.exists():
             shutil.rmtree(session.root)
+        session.load_counters()
         for directory in (session.home, session.github_dir, session.artifacts_dir):
             directory.mkdir(parents=True, exist_ok=True)
         (session.home / ".actrc").write_text("", encoding="utf-8")  # no user-level act defaults
@@ -261,6 +262,17 @@ class ActSession:
             _git(session.repo, "remote", "set-url", "origin", f"https://github.com/{repository}.git")
             session.push_working_tree("act: the working tree under test")
         return session
+
+    def load_counters(self) -> None:
+        """Run ids continue across driver invocations on one session (`make ci-local` runs it several times)."""
+        path = self.root / "session.json"
+        if path.is_file():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            self.runs, self.run_ids = int(saved["runs"]), {str(k): int(v) for k, v in saved["run_ids"].items()}
+
+    def save_counters(self) -> None:
+        path = self.root / "session.json"
+        path.write_text(json.dumps({"runs": self.runs, "run_ids": self.run_ids}), encoding="utf-8")
 
     @property
     def head_sha(self) -> str:
@@ -290,6 +302,20 @@ class ActSession:
                 path.write_text(text, encoding="utf-8")
         _git(self.repo, "add", "-A")
         _git(self.repo, "commit", "-q", "--allow-empty", "--no-verify", "-m", message)
+        return self.head_sha
+
+    def make_base(self) -> str:
+        """Make the current HEAD the base branch (`origin/main`): what follows is a new pull request on it."""
+        head = self.head_sha
+        _git(self.repo, "update-ref", "refs/remotes/origin/main", head)
+        _git(self.repo, "branch", "-f", "main", head)
+        return head
+
+    def check_out_pushed(self, branch: str) -> str:
+        """Check out what a workflow pushed to `branch` on the fake git server, as the pull request's head."""
+        server = fake_github.git_server(self.repository, self.github_dir)
+        _git(self.repo, "fetch", "-q", str(server), f"refs/heads/{branch}")
+        _git(self.repo, "checkout", "-q", "-B", "pr-head", "FETCH_HEAD")
         return self.head_sha
 
     def add_pull(self, number: int, head_sha: str, *, head_repo: str = "") -> None:
@@ -410,6 +436,7 @@ class ActSession:
         log = "".join(lines)
         jobs = {m["job"]: m["status"] for m in _JOB_END.finditer(log)}
         self.run_ids[event] = run_id
+        self.save_counters()
         seconds = time.monotonic() - started
         return ActResult(returncode, log, jobs, self.github_dir, self.artifacts_dir, seconds, run_id)
 

@@ -151,7 +151,7 @@ def retrain(
     _run("git", "add", *staged)
     bot = ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
     identity = [] if output_or_none(["git", "config", "user.email"]) else bot
-    where = f"DVC-tracked, pushed to the DVC remote {remote}" if remote else "committed to git (no DVC remote)"
+    where = f"DVC-tracked, for the DVC remote {remote}" if remote else "committed to git (no DVC remote)"
     message = (
         f"Retrain on {len(rows):,} more rows after drift ({now:%Y-%m-%d})\n\n"
         f"The drift check found drift; the labelled rows of {batch.description} are a new training input, "
