@@ -124,13 +124,13 @@ ci-local: install ## Run the workflows for real with act: a pull request, the co
 	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
 	$(ACT) --comments
+	# drift.yml on a fresh copy: the synthetic demo batch, so nothing is posted (the log says what to configure)
 	$(ACT) --fresh schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
-	$(ACT) schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) --comments
 	# deploy.yml on a merge, docker and kubectl stand-ins, staging = the real service, production's smoke test failing
 	pytest tests/workflows/test_deploy_workflow.py
 
-test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, gh fallback, fork; drift, retraining PR
+test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, CML failing, fork, docs-only; drift, retraining PR
 	pytest -m act
 
 # ---- The service: serve, Bento, container, smoke, deploy (docs/service.md, docs/deploy.md) --

@@ -120,7 +120,7 @@ def test_make_help_lists_the_targets_ci_calls() -> None:
     assert {"install", "test", "run", "report", "post-report", "drift", "drift-issue", "ci-local"} <= targets
 
 
-@pytest.mark.parametrize("target", make_help_targets())
+@pytest.mark.parametrize("target", make_help_targets(), ids=lambda target: f"make_{target.replace('-', '_')}")
 def test_make_dry_runs_every_listed_target(target: str) -> None:
     result = subprocess.run(
         ["make", "--no-print-directory", "-n", target], cwd=ROOT, capture_output=True, text=True, check=False

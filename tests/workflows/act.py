@@ -501,7 +501,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.push:
         session.push_working_tree("act: push")
     if args.comments or not args.event:
-        state = json.loads((session.github_dir / "state.json").read_text(encoding="utf-8"))
+        state = fake_github.load(session.github_dir)
+        if not (state["comments"] or state["issues"] or state["pulls"]):
+            print("nothing was posted to the fake GitHub (no comment, issue or pull request)")
         for comment in state.get("comments", []):
             print(
                 f"--- comment {comment['id']} on #{comment['issue']} via {comment['via']} (edits: {comment['edits']})"
