@@ -22,8 +22,9 @@ Emulated, with the semantics the workflows rely on:
   images in the markdown are "uploaded" to `$FAKE_GITHUB_DIR/assets/` and their links
   rewritten, as CML does. With FAKE_CML_FAILS set, CML's asset host is down: every
   `cml` call fails and posts nothing.
-Both refuse to work without a token (`GITHUB_TOKEN`/`GH_TOKEN`, `REPO_TOKEN` for cml), as
-the real tools do. Standard library only: the shims run with any python3.
+Each comment records `via`: the tool that last wrote it (`gh` or `cml`). Both refuse to
+work without a token (`GITHUB_TOKEN`/`GH_TOKEN`, `REPO_TOKEN` for cml), as the real tools do.
+Standard library only: the shims run with any python3.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def api(state: dict[str, Any], method: str, endpoint: str, fields: dict[str, Any
             if not found:
                 raise ApiError(404, "Not Found")
             if method == "PATCH":
-                found[0].update(body=str(fields["body"]), updated_at=_now(), edits=found[0]["edits"] + 1)
+                found[0].update(body=str(fields["body"]), updated_at=_now(), edits=found[0]["edits"] + 1, via="gh")
             if method == "DELETE":
                 state["comments"].remove(found[0])
                 return None
