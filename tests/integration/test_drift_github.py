@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -205,7 +206,8 @@ def test_the_retraining_pull_request_is_opened_once_github_api_mocked(
 
 def test_the_new_batch_is_listed_in_extra_inputs_keeping_the_rest_of_params_yaml(tmp_path: Path) -> None:
     params_file = tmp_path / "params.yaml"
-    text = (REPO / "params.yaml").read_text(encoding="utf-8")
+    # The repository's params.yaml, with no extra input yet (a retraining branch already lists one).
+    text = re.sub(r"^  extra_inputs: \[.*\]", "  extra_inputs: []", (REPO / "params.yaml").read_text(), flags=re.M)
     params_file.write_text(text, encoding="utf-8")
     retrain.list_extra_input(params_file, "data/labelled/2026-01-01.csv")
     retrain.list_extra_input(params_file, "data/labelled/2026-02-01.csv")
