@@ -75,6 +75,7 @@ bench: install ## Run the benchmarks; each writes benchmarks/results/<script>.md
 	python -m benchmarks.pipeline_time
 	python -m benchmarks.drift_speed
 	python -m benchmarks.inference_log
+	python -m benchmarks.preprocessing
 
 drift: install ## Drift check: current data vs the training data -> reports/drift (exit 0 no drift, 3 drift, 4 could not check)
 	mlops drift

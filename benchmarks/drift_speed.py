@@ -107,8 +107,8 @@ def time_synthetic(rows: int, plots: int) -> dict[str, float]:
 
 
 def time_contract(rows: int) -> dict[str, float]:
+    from mlops_template.cleaning import clean_features
     from mlops_template.data.generate import GeneratorSettings, generate_raw
-    from mlops_template.prepare import clean_features
 
     params = load_params()
     settings = params.drift

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from benchmarks.results import write_results
 from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
+from mlops_template.data.read import load_table
 from mlops_template.schema import RawRecords
-from mlops_template.validate import load_table, run_gate
+from mlops_template.validate import run_gate
 
 
 def main() -> None:
