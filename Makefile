@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
+.PHONY: help install run test test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull push-data check-model e2e report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -34,9 +34,13 @@ install: $(BIN)/.installed ## Install the locked environment (Python 3.11, uv)
 run: install ## Run the whole pipeline (dvc repro) on the configured data: the embedded sample by default
 	dvc repro
 
-pull: install ## Pull data and cached outputs from the DVC remote (DVC_REMOTE_URL, else the configured default)
+pull: install ## Pull data, cached outputs and the run-cache from the DVC remote (DVC_REMOTE_URL, else the configured default)
 	$(if $(DVC_REMOTE_URL),dvc remote add --local --force --default ci "$(DVC_REMOTE_URL)")
-	dvc pull --allow-missing
+	dvc pull --run-cache --allow-missing
+
+push-data: install ## Push data, model and run-cache to the DVC remote (DVC_REMOTE_URL, else the configured default): main's job
+	$(if $(DVC_REMOTE_URL),dvc remote add --local --force --default ci "$(DVC_REMOTE_URL)")
+	dvc push --run-cache
 
 report: install ## The PR report in reports/pr/: DVC's diff against REPORT_BASE (default main), plots, verdict
 	mlops report
@@ -146,6 +150,19 @@ ci-local: install ## Run the workflows for real with act: a pull request, the co
 	$(ACT) --comments
 	# deploy.yml on a merge, docker and kubectl stand-ins, staging = the real service, production's smoke test failing
 	pytest tests/workflows/test_deploy_workflow.py
+
+# The deploy ships what the pull request's report reviewed: the model whose hash the committed
+# dvc.lock records. After `make pull` + `make run` on the merge commit, a rebuilt model that
+# differs (non-deterministic training, a changed dependency) rewrites dvc.lock or leaves the
+# train stage changed: either stops the deploy.
+check-model: install ## Stop unless the built model (paths.model_dir) is the one whose hash the committed dvc.lock records
+	@git diff --quiet HEAD -- dvc.lock || { echo "check-model: dvc.lock differs from the commit's: the pipeline built something other than what was reviewed" >&2; git diff --stat HEAD -- dvc.lock >&2; exit 1; }
+	@status="$$(dvc status train --json)"; if [ "$$status" != "{}" ]; then \
+		echo "check-model: the built model does not match the hash in the committed dvc.lock (dvc status train: $$status); run \`make pull\` and \`make run\` on this commit" >&2; exit 1; fi
+	@echo "check-model: the built model is the one the committed dvc.lock records ($$(dvc status train --json) = no change)"
+
+e2e: install monitoring-tools ## A day in the life on 127.0.0.1: S3 (moto), Prometheus, the service, drift, retraining PR (minutes; OUTAGE=1 stops S3 mid-traffic)
+	python -m tests.e2e.day_in_the_life $(if $(OUTAGE),--outage)
 
 test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, CML failing, fork, docs-only; drift, retraining PR
 	pytest -m act
