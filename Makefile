@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull push-data check-model e2e report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
+.PHONY: help install run test test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull push-data check-model e2e container-tools base-image-standin report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -161,8 +161,29 @@ check-model: install ## Stop unless the built model (paths.model_dir) is the one
 		echo "check-model: the built model does not match the hash in the committed dvc.lock (dvc status train: $$status); run \`make pull\` and \`make run\` on this commit" >&2; exit 1; fi
 	@echo "check-model: the built model is the one the committed dvc.lock records ($$(dvc status train --json) = no change)"
 
-e2e: install monitoring-tools ## A day in the life on 127.0.0.1: S3 (moto), Prometheus, the service, drift, retraining PR (minutes; OUTAGE=1 stops S3 mid-traffic)
-	python -m tests.e2e.day_in_the_life $(if $(OUTAGE),--outage)
+e2e: install monitoring-tools $(if $(CONTAINER),container-tools) ## A day in the life on 127.0.0.1: S3 (moto), Prometheus, the service, drift, retraining PR (minutes; OUTAGE=1 stops S3 mid-traffic; CONTAINER=1 serves the image from a local registry)
+	python -m tests.e2e.day_in_the_life $(if $(OUTAGE),--outage) $(if $(CONTAINER),--container "$(BASE_IMAGE)")
+
+# The container variant's engine and registry, and debootstrap for the base image's stand-in.
+container-tools: ## Install Debian's docker.io, docker-registry and debootstrap when missing (root + apt); says why when it cannot
+	@if command -v dockerd >/dev/null && command -v docker-registry >/dev/null && command -v debootstrap >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's docker.io, docker-registry and debootstrap for make e2e CONTAINER=1"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io docker-registry debootstrap >/dev/null; \
+	else \
+		echo "container-tools: dockerd/docker-registry missing and apt-get unusable here (not root, or not Debian)"; \
+	fi
+
+# Where Docker Hub is out of reach: Debian's Python 3.11 in a minimal Debian, with a virtual
+# environment on PATH (BentoML's build runs pip, which Debian's own Python refuses).
+STANDIN_ROOT ?= build/base-image-root
+base-image-standin: container-tools ## Build local/bento-base:py3.11 (debootstrap, docker import): BASE_IMAGE where Docker Hub is out of reach
+	rm -rf "$(STANDIN_ROOT)"
+	debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$(STANDIN_ROOT)" http://deb.debian.org/debian
+	chroot "$(STANDIN_ROOT)" python3 -m venv /opt/venv
+	tar -C "$(STANDIN_ROOT)" -c . | docker import \
+		--change 'ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - local/bento-base:py3.11
+	rm -rf "$(STANDIN_ROOT)"
 
 test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, CML failing, fork, docs-only; drift, retraining PR
 	pytest -m act

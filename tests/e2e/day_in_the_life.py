@@ -38,6 +38,7 @@ import yaml
 
 from mlops_template.data.generate import GeneratorSettings, generate_raw
 from mlops_template.logstore import LogStore
+from tests.e2e import container
 from tests.e2e.world import REPOSITORY, StepError, World, component_versions, wait_for
 from tests.processes import free_port
 from tests.repos import REPO_ROOT, clone_tracked_files
@@ -59,8 +60,10 @@ def metric(text: str, name: str) -> float:
 
 
 class Day:
-    def __init__(self, world: World, s3: S3Server, outage: bool) -> None:
+    def __init__(self, world: World, s3: S3Server, outage: bool, base_image: str | None = None) -> None:
         self.world, self.s3, self.outage = world, s3, outage
+        self.base_image = base_image  # set: the service runs as the image pulled from a local registry
+        self.registry = ""
         self.main = world.root / "main"
         self.fresh = world.root / "fresh"
         self.origin = fake_github.git_server(REPOSITORY, world.github)
@@ -98,7 +101,14 @@ class Day:
         self.s3.start()
         self.s3.make_bucket(BUCKET)
         versions = ", ".join(f"{name} {v}" for name, v in component_versions().items())
-        return f"{versions}; S3 at {self.s3.endpoint} (bucket {BUCKET})"
+        said = f"{versions}; S3 at {self.s3.endpoint} (bucket {BUCKET})"
+        if self.base_image:
+            engine = container.start_engine(self.world)
+            self.registry = container.start_registry(self.world)
+            container.check_base_image(self.world, self.base_image)
+            docker = container.docker(self.world, "version", "--format", "{{.Server.Version}}").stdout.strip()
+            said += f"; docker {docker} ({engine}), docker-registry at {self.registry}, base image {self.base_image}"
+        return said
 
     def clone(self) -> str:
         clone_tracked_files(self.main, REPO_ROOT, committed_outputs=True)
@@ -137,9 +147,16 @@ class Day:
         settings["serve"]["workers"] = 1
         settings["serve"]["inference_log"] |= {"flush_seconds": 0.5, "max_buffered_rows": 2_000}
         self.serve_params.write_text(yaml.safe_dump(settings), encoding="utf-8")
-        self.service = self.world.serve(self.main, self.port, self.serve_params, "service-1")
+        self.service = self._serve(self.main, "service-1")
         self.prometheus = self.world.prometheus(f"127.0.0.1:{self.port}", free_port())
         return f"{self.url} (log {LOG_URL}); Prometheus at {self.prometheus} scraping it"
+
+    def _serve(self, repo: Path, name: str) -> ExitStack:
+        if not self.base_image:
+            return self.world.serve(repo, self.port, self.serve_params, name)
+        reference = container.build_push_pull(self.world, repo, self.registry, self.base_image)
+        print(f"    image {reference}: built, pushed, removed here and pulled from the registry", flush=True)
+        return container.run_container(self.world, reference, self.port, self.serve_params, self.s3.env())
 
     def _post(self, rows: int, seed: int, first_id: int) -> int:
         raw = generate_raw(GeneratorSettings(rows=rows, seed=seed, drift=1.0, defect_rate=0.0, first_id=first_id))
@@ -221,7 +238,7 @@ class Day:
             raise StepError(f"the retrained model has the first one's version {self.new_tag}")
         assert self.service is not None
         self.service.close()
-        self.service = self.world.serve(self.fresh, self.port, self.serve_params, "service-2")
+        self.service = self._serve(self.fresh, "service-2")
         self._post(1_000, seed=8, first_id=3_000_000)
         store = LogStore(LOG_URL)
         wait_for(lambda: self.new_tag in set(store.read()["model_version"]), 60, f"{self.new_tag} in the log")
@@ -283,6 +300,11 @@ class Day:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--outage", action="store_true", help="end by stopping the S3 server mid-traffic")
+    parser.add_argument(
+        "--container",
+        metavar="BASE_IMAGE",
+        help="serve the image built on BASE_IMAGE and pulled from a local registry (docker.io, docker-registry)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep everything here (default: a temporary folder, removed)")
     args = parser.parse_args(argv)
 
@@ -297,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         s3 = S3Server(root / "moto.log")
         stack.callback(s3.stop)
         world = World(root, s3.env(), stack)
-        day = Day(world, s3, args.outage)
+        day = Day(world, s3, args.outage, args.container)
         os.environ.update(s3.env())  # this process reads S3 too (the log, the keys)
         steps = day.steps()
         for number, (name, step) in enumerate(steps, 1):
