@@ -6,7 +6,8 @@ import pytest
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if "e2e" in (config.getoption("markexpr") or ""):
+    selected = config.getoption("markexpr") or ""
+    if "e2e" in selected or "container" in selected:
         return
     skip = pytest.mark.skip(reason="a day in the life with real S3, Prometheus and service (minutes): `make e2e`")
     for item in items:

@@ -7,6 +7,8 @@ which names the step that broke.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 
 from tests.repos import REPO_ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.e2e  # and the image variant `container` too: `pytest -m container` selects it
 
 
 def test_a_day_in_the_life_with_an_s3_outage(tmp_path: Path) -> None:
@@ -31,3 +33,25 @@ def test_a_day_in_the_life_with_an_s3_outage(tmp_path: Path) -> None:
     assert "steps passed" in result.stdout
     for step in ("make drift", "retraining PR in a fresh clone", "new model serves", "S3 outage"):
         assert f"] {step}" in result.stdout
+
+
+@pytest.mark.container
+def test_a_day_in_the_life_with_the_service_as_the_image_from_a_local_registry(tmp_path: Path) -> None:
+    """`make e2e CONTAINER=1`: needs Debian's docker.io and docker-registry (`make container-tools`)
+    and a base image (BASE_IMAGE; local/bento-base:py3.11 is built when missing)."""
+    missing = [tool for tool in ("docker", "dockerd", "docker-registry") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} missing: `make container-tools` installs them")
+    base = os.environ.get("BASE_IMAGE", "local/bento-base:py3.11")
+    command = ["--outage", "--container", base, "--workdir", str(tmp_path / "day")]
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.day_in_the_life", *command],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=2400,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("built, pushed, removed here and pulled from the registry") == 2
+    assert "steps passed" in result.stdout

@@ -62,7 +62,9 @@ class World:
         self.logs = root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.github = root / "github"
-        path = os.pathsep.join([str(VENV / "bin"), str(STANDINS / "gh"), os.environ["PATH"]])
+        # this checkout's uv too (make bootstrapped it into .tools when none was on PATH): `make bento` exports with it
+        tools = [str(REPO_ROOT / ".tools" / "bin")] if (REPO_ROOT / ".tools" / "bin" / "uv").exists() else []
+        path = os.pathsep.join([str(VENV / "bin"), *tools, str(STANDINS / "gh"), os.environ["PATH"]])
         self.env = (
             dict(os.environ)
             | dict(s3_env)
