@@ -175,14 +175,18 @@ container-tools: ## Install Debian's docker.io, docker-registry and debootstrap 
 	fi
 
 # Where Docker Hub is out of reach: Debian's Python 3.11 in a minimal Debian, with a virtual
-# environment on PATH (BentoML's build runs pip, which Debian's own Python refuses).
+# environment on PATH (BentoML's build runs pip, which Debian's own Python refuses) and the
+# host's CA bundle, which pip and uv are pointed at (a build behind a TLS-inspecting proxy).
 STANDIN_ROOT ?= build/base-image-root
 base-image-standin: container-tools ## Build local/bento-base:py3.11 (debootstrap, docker import): BASE_IMAGE where Docker Hub is out of reach
 	rm -rf "$(STANDIN_ROOT)"
 	debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$(STANDIN_ROOT)" http://deb.debian.org/debian
 	chroot "$(STANDIN_ROOT)" python3 -m venv /opt/venv
+	cp /etc/ssl/certs/ca-certificates.crt "$(STANDIN_ROOT)/etc/ssl/certs/ca-certificates.crt"
 	tar -C "$(STANDIN_ROOT)" -c . | docker import \
-		--change 'ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - local/bento-base:py3.11
+		--change 'ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		--change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt' \
+		- local/bento-base:py3.11
 	rm -rf "$(STANDIN_ROOT)"
 
 test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, CML failing, fork, docs-only; drift, retraining PR
