@@ -49,11 +49,19 @@ def start_engine(world: World) -> str:
         f"--pidfile={world.root / 'docker.pid'}",
     ]
     world.env["DOCKER_HOST"] = f"unix://{socket}"
+    world.stack.callback(_unmount_under, world.root / "docker-exec")  # runs after dockerd stopped (LIFO)
     with (world.logs / "dockerd.log").open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     world.stack.callback(stop_process_group, process)
     wait_for(lambda: process.poll() is None and docker(world, "info", timeout=10).returncode == 0, 60, "dockerd")
     return f"dockerd started here (data root {data_root})"
+
+
+def _unmount_under(folder: Path) -> None:
+    """dockerd leaves its network namespace mounted in its exec root when it stops: unmount what is left."""
+    mounts = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
+    for point in sorted((line.split()[1] for line in mounts if line.split()[1].startswith(str(folder))), reverse=True):
+        subprocess.run(["umount", "--lazy", point], capture_output=True, check=False)
 
 
 def start_registry(world: World) -> str:
