@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from importlib.metadata import version
 from pathlib import Path
 
-from tests.processes import running_server
+from tests.processes import running_server, stop_process_group
 from tests.repos import REPO_ROOT
 from tests.workflows.act import STANDINS
 
@@ -93,9 +93,16 @@ class World:
         env = self.env | {"PYTHONPATH": str(cwd / "src")} | dict(extra or {})
         shown = " ".join(args)
         print(f"    $ {shown}   (in {cwd.name}/)", flush=True)
-        result = subprocess.run(
-            args, cwd=cwd, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, check=False
+        # A process group of its own, stopped whole (make, dvc and the stages under it) if the run is interrupted.
+        process = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
+        try:
+            stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT_S)
+        except BaseException:
+            stop_process_group(process)
+            raise
+        result = subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
         log = self.logs / f"{self.command_count:02d}-{args[0].rsplit('/', 1)[-1]}.log"
         log.write_text(f"$ {shown}\n{result.stdout}\n--- stderr ---\n{result.stderr}", encoding="utf-8")
         if result.returncode not in expect:
