@@ -416,9 +416,12 @@ def deploy_ready(
     summary.write_outputs({"ready": str(found.ready).lower(), "method": found.method})
     if found.problems:
         _fail(f"{env}: the cluster is only half configured: " + "; ".join(found.problems))
-    if not found.ready:
-        summary.write_summary(cluster_login.not_configured(env, image or None))
-    typer.echo(f"{env}: " + (f"cluster configured ({found.method})" if found.ready else "no cluster configured: skip"))
+    if found.ready:
+        typer.echo(f"{env}: cluster configured ({found.method})")
+        return
+    text = cluster_login.not_configured(env, image or None)
+    summary.write_summary(text)
+    typer.echo(text)  # the log says it too (act, for one, shows no job summary)
 
 
 @app.command()
