@@ -177,7 +177,8 @@ push: ## Push IMAGE:GIT_SHA and IMAGE:<Bento version>; the pushed digest goes to
 	docker push "$(IMAGE):$(GIT_SHA)"
 	docker push "$(IMAGE):$(BENTO_VERSION)"
 	docker inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$(IMAGE):$(GIT_SHA)" \
-		| grep -m1 "^$(IMAGE)@sha256:" > build/image-ref
+		| awk -v image="$(IMAGE)@sha256:" 'index($$0, image) == 1 && !found { print; found = 1 }' > build/image-ref
+	@test -s build/image-ref || { echo "no digest of $(IMAGE) after the push"; exit 1; }
 	@echo "pushed $$(cat build/image-ref)"
 
 bench-serving: install ## The service vs FastAPI vs in-process, c=1/8/32, 1 row and 1,000 rows as records and as columns (needs `hey`; minutes)

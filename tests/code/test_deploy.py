@@ -88,6 +88,29 @@ def test_the_service_runs_unprivileged_with_probes_a_pull_secret_and_requests_a_
     assert "memory" in container["resources"]["limits"]
 
 
+def test_the_deployer_role_covers_what_a_release_applies_and_no_more_than_its_namespaces(repo_root: Path) -> None:
+    setup = yaml.safe_load((repo_root / "deploy" / "setup" / "deployer.yaml").read_text())["items"]
+    for doc in setup:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    (role,) = [d for d in setup if d["kind"] == "ClusterRole" and d["metadata"]["name"] == "mlops-template-deployer"]
+    granted = {
+        (group, resource) for rule in role["rules"] for group in rule["apiGroups"] for resource in rule["resources"]
+    }
+    plural = {"Deployment": ("apps", "deployments"), "Service": ("", "services"), "PodDisruptionBudget":
+              ("policy", "poddisruptionbudgets")}  # fmt: skip
+    for env in ("staging", "production"):
+        documents = rendered(env, repo_root)
+        namespaced = {plural[d["kind"]] for d in documents if d["kind"] != "Namespace"}
+        assert namespaced | {("", "configmaps"), ("", "secrets"), ("", "pods/portforward")} <= granted
+        (namespace,) = [d["metadata"]["name"] for d in documents if d["kind"] == "Namespace"]
+        (own,) = [d for d in setup if d["kind"] == "ClusterRole" and d["metadata"]["name"].endswith(env)]
+        assert own["rules"] == [
+            {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": [namespace], "verbs": ["get", "patch"]}
+        ]
+        bindings = [d for d in setup if d["kind"] == "RoleBinding" and d["metadata"]["namespace"] == namespace]
+        assert [b["roleRef"]["name"] for b in bindings] == ["mlops-template-deployer"]
+
+
 def test_images_without_a_digest_or_fixed_tag_are_refused() -> None:
     for image in (PLACEHOLDER_IMAGE, f"{REPO}", f"{REPO}:latest", f"{PLACEHOLDER_IMAGE}:abc"):
         with pytest.raises(DeployError):

@@ -127,9 +127,9 @@ def released(first_rollout: ActResult, act_session: ActSession) -> ActResult:
 
 
 def built_image(session: ActSession) -> str:
-    """The digest the build pushed for this commit."""
-    (found,) = {p["digest"] for p in pushed_images(session) if p["ref"] == f"{IMAGE}:{session.head_sha}"}
-    return f"{IMAGE}@{found}"
+    """The digest the last build pushed for this commit (each build's Bento, so its digest, is new)."""
+    found = [p["digest"] for p in pushed_images(session) if p["ref"] == f"{IMAGE}:{session.head_sha}"]
+    return f"{IMAGE}@{found[-1]}"
 
 
 @pytest.mark.act
@@ -189,13 +189,14 @@ def test_the_merged_promotion_releases_exactly_the_staging_digest_to_production_
     promoted: ActResult, act_session: ActSession
 ) -> None:
     assert promoted.succeeded, promoted.tail(150)
-    image = built_image(act_session)
-    assert history(act_session, "mlops-production") == [image]
+    tested = last_good(act_session, "mlops-staging")  # what staging released and smoke-tested
+    assert tested is not None
+    assert history(act_session, "mlops-production") == [tested["image"]]
     good = last_good(act_session, "mlops-production")
     assert good is not None
-    assert good["image"] == image
-    assert good["model-version"] == last_good(act_session, "mlops-staging")["model-version"]  # type: ignore[index]
+    assert (good["image"], good["model-version"]) == (tested["image"], tested["model-version"])
     assert "port-forward to prediction-service-" in promoted.log
+    assert f"model {tested['model-version']}" in promoted.log
 
 
 # --------------------------------------------------------------------------- the triggers (no act)
