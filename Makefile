@@ -70,11 +70,12 @@ format: install ## Apply ruff's fixes and formatting
 sample: install ## Regenerate the embedded sample data from params.yaml data.sample
 	mlops generate-sample
 
-bench: install ## Run the benchmarks (results go into README.md by hand)
+bench: install ## Run the benchmarks; each writes benchmarks/results/<script>.md (docs/benchmarks.md)
 	python -m benchmarks.gate_throughput
 	python -m benchmarks.pipeline_time
 	python -m benchmarks.drift_speed
 	python -m benchmarks.inference_log
+	python -m benchmarks.preprocessing
 
 drift: install ## Drift check: current data vs the training data -> reports/drift (exit 0 no drift, 3 drift, 4 could not check)
 	mlops drift
@@ -88,7 +89,7 @@ drift-retrain: install ## Retrain on the training data + the labelled current ba
 keepalive: install ## Keep the scheduled drift workflow enabled: re-enable it via the API once main is quiet (no commits)
 	mlops keepalive
 
-bench-drift: install ## Time the drift statistics on 1M rows x 20 features (result goes into README.md by hand)
+bench-drift: install ## Time the drift statistics on 1M rows x 20 features -> benchmarks/results/drift_speed.md
 	python -m benchmarks.drift_speed
 
 clean: ## Remove pipeline outputs and caches (not the DVC cache)
@@ -120,7 +121,7 @@ ci-local: install ## Run the workflows for real with act: a pull request, the co
 test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, gh fallback, fork; drift, retraining PR
 	pytest -m act
 
-# ---- The service: serve, Bento, container, smoke, deploy (README "Service") -----------------
+# ---- The service: serve, Bento, container, smoke, deploy (docs/service.md, docs/deploy.md) --
 export BENTOML_DO_NOT_TRACK := true
 # The container's base image: python:3.11-slim wherever Docker Hub answers (GitHub). Where it
 # does not, a local stand-in with the same Python, e.g. BASE_IMAGE=local/bento-base:py3.11.

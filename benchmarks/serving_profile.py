@@ -30,8 +30,8 @@ from pydantic import TypeAdapter
 from threadpoolctl import threadpool_limits
 
 from benchmarks.serving import ROOT, SHAPES, Shape, payloads
+from mlops_template.cleaning import clean_columns
 from mlops_template.inference_log import InferenceLog
-from mlops_template.prepare import clean_columns
 from mlops_template.serving.batch_json import checked_body, read_batch, vouched_batch
 from mlops_template.serving.columnar import Columns
 from mlops_template.serving.predictor import Predictor

@@ -32,17 +32,17 @@ def commit(repo: Path, message: str) -> None:
     run(repo, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
 
 
-def clone_tracked_files(repo: Path, source: Path = REPO_ROOT) -> Path:
+def clone_tracked_files(repo: Path, source: Path = REPO_ROOT, *, committed_outputs: bool = False) -> Path:
     """A new git repository (branch main) with the tracked files of `source` and none of its
-    outputs: no DVC cache, no cached outputs (git ignores them), no committed metrics,
-    plots or reports. Uncommitted edits to tracked files come along, as in CI's checkout
-    of a working tree."""
+    outputs: no DVC cache, no cached outputs (git ignores them), and no committed metrics,
+    plots or reports unless `committed_outputs` (what a fresh `git clone` has). Uncommitted
+    edits to tracked files come along, as in CI's checkout of a working tree."""
     tracked = subprocess.run(["git", "ls-files", "-z"], cwd=source, capture_output=True, check=True).stdout
     for name in filter(None, tracked.decode().split("\0")):
         if (source / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / name, repo / name)
-    for output in UNCACHED_OUTPUTS:
+    for output in () if committed_outputs else UNCACHED_OUTPUTS:
         shutil.rmtree(repo / output, ignore_errors=True)
     run(repo, "git", "init", "-q", "-b", "main")
     commit(repo, "clone")

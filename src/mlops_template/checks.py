@@ -44,7 +44,7 @@ def parse_boolean(value: str) -> bool | None:
 
 def _distinct(values: pd.Series | np.ndarray) -> tuple[np.ndarray, Sequence[Any]]:
     """Codes (-1 = missing) and distinct values; free for a categorical column. pandas'
-    hashing is as fast as a Python dict for one value and 2-3x faster from a few hundred."""
+    hashing (`factorize`) keeps pace with a Python dict on one value and pulls ahead on many."""
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         return np.asarray(values.cat.codes), values.cat.categories
     codes, uniques = pd.factorize(values, use_na_sentinel=True)

@@ -28,7 +28,7 @@ from sklearn.metrics import (
 
 from mlops_template.files import write_json
 from mlops_template.model_files import load_model
-from mlops_template.params import Params
+from mlops_template.params import Params, ParamsError
 
 MAX_CURVE_POINTS = 200
 
@@ -88,7 +88,10 @@ def segment_metrics(
     if column is None:
         return {}
     if column not in frame.columns:
-        raise ValueError(f"evaluate.segment_column {column!r} is not a column of the test data")
+        raise ParamsError(
+            f"evaluate.segment_column in params.yaml: {column!r} is not a column of the test data; "
+            f"columns: {', '.join(frame.columns)}"
+        )
     segments: dict[str, Any] = {}
     values = frame[column].astype("string").fillna("(missing)").to_numpy()
     for value in sorted(set(values)):
@@ -135,7 +138,9 @@ def quality_gate(metrics: dict[str, float], minimums: dict[str, float]) -> Quali
     checks = []
     for metric, minimum in minimums.items():
         if metric not in metrics:
-            raise ValueError(f"evaluate.min_metrics names {metric!r}, which is not a metric; known: {sorted(metrics)}")
+            raise ParamsError(
+                f"evaluate.min_metrics in params.yaml names {metric!r}, which is not a metric; known: {sorted(metrics)}"
+            )
         value = metrics[metric]
         checks.append(GateCheck(metric, value, minimum, bool(value >= minimum)))  # NaN fails
     return QualityGate(all(c.passed for c in checks), checks)

@@ -12,6 +12,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mlops_template.errors import UserError
+
 DEFAULT_PARAMS = Path("params.yaml")
 
 
@@ -195,8 +197,8 @@ class Params(_Section):
     serve: ServeParams
 
 
-class ParamsError(ValueError):
-    """params.yaml is missing, unreadable or does not match the expected settings."""
+class ParamsError(UserError):
+    """params.yaml is missing, unreadable or does not match the expected settings (or the data it names)."""
 
 
 def load_params(path: Path = DEFAULT_PARAMS) -> Params:

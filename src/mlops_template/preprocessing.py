@@ -5,10 +5,17 @@ service) transforms features exactly as training did. The service imports this m
 never `train`.
 
 One transformer does what a ColumnTransformer of imputers, a scaler, a one-hot encoder and
-date functions would, with numpy on whole columns: the same numbers come out (a test holds
-it to that reference), but a request pays microseconds instead of the ~16 ms that the
-ColumnTransformer's per-branch pandas work cost on every call, whatever its size
-(README "The service", benchmarks/serving_profile.py).
+date functions would, with numpy on whole columns and no DataFrame: the same numbers come
+out (tests/code/test_preprocessing.py holds it to that ColumnTransformer), at a fraction of
+the ColumnTransformer's per-call cost, which is fixed per request whatever its size and
+larger than the model's own. benchmarks/preprocessing.py measures both and writes the
+figures to benchmarks/results/preprocessing.md; keep this class only while they say so.
+
+The price: the pickled model (`model.joblib`) holds a `ContractEncoder`, so loading it
+imports this module by its path. Whatever loads a model (the service image, evaluate,
+the drift check) needs this package installed, `mlops_template.preprocessing.ContractEncoder`
+must keep its name and module, and a change to its fitted attributes needs a retrained
+model (`make run`) before the new code serves an old model.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from sklearn.model_selection import train_test_split
 
 from mlops_template.features import contract
 from mlops_template.files import write_parquet
-from mlops_template.params import Params, SplitParams
+from mlops_template.params import Params, ParamsError, SplitParams
 
 
 def split(clean: pd.DataFrame, params: SplitParams) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -16,7 +16,10 @@ def split(clean: pd.DataFrame, params: SplitParams) -> tuple[pd.DataFrame, pd.Da
     target = contract().target.name
     if params.method == "time":
         if params.time_column not in clean.columns:
-            raise ValueError(f"split.time_column {params.time_column!r} is not a column of the prepared data")
+            raise ParamsError(
+                f"split.time_column in params.yaml: {params.time_column!r} is not a column of the prepared data; "
+                f"columns: {', '.join(clean.columns)}"
+            )
         ordered = clean.sort_values([params.time_column], kind="stable")
         cut = round(len(ordered) * (1 - params.test_size))
         return ordered.iloc[:cut].reset_index(drop=True), ordered.iloc[cut:].reset_index(drop=True)

@@ -3,28 +3,23 @@
 Pandera runs lazily (all failures, not the first). Failures of the repairable check
 (`plausible_range`) are tolerated while they stay under `validate.max_out_of_range_fraction`
 of the rows: `prepare` sets those values missing. Everything else fails the gate.
-The report comes in two forms: JSON for machines (every failing row, up to a cap per
-check) and a short markdown summary for people and for the pull-request comment.
+What the report holds and how it is written (JSON and markdown) is `gate_report.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow
 
 from mlops_template.checks import REPAIRABLE_CHECKS
-from mlops_template.data.read import CSV_SUFFIXES, DataFileError, read_raw_table
-from mlops_template.files import write_json, write_text
+from mlops_template.data.read import CSV_SUFFIXES, DataFileError, load_table
+from mlops_template.gate_report import FailingRow, Finding, GateReport, Severity, unreadable_report
 from mlops_template.params import Params
 from mlops_template.schema import RawRecords
 
 MAX_ROWS_PER_FINDING = 10_000
-Severity = Literal["error", "repairable"]
 
 _PROBLEMS = {
     "column_in_dataframe": "required column is missing",
@@ -43,119 +38,6 @@ _PROBLEMS = {
     "unique": "duplicate value where values must be unique",
     "readable_file": "the file cannot be read as a table",
 }
-
-
-@dataclass(frozen=True)
-class FailingRow:
-    row: int | None  # position in the table, 0-based
-    line: int | None  # line in a CSV file (the header is line 1)
-    value: str | None
-
-
-@dataclass(frozen=True)
-class Finding:
-    """All failures of one check on one column."""
-
-    column: str | None
-    check: str
-    problem: str
-    severity: Severity
-    count: int
-    share: float
-    rows: list[FailingRow] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class GateReport:
-    dataset: str
-    source: str
-    rows: int
-    columns: int
-    passed: bool
-    findings: list[Finding]
-    tolerance: float
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def repairable(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "repairable"]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["error_count"] = sum(f.count for f in self.errors)
-        data["repairable_count"] = sum(f.count for f in self.repairable)
-        return data
-
-    def to_markdown(self, examples: int = 5) -> str:
-        verdict = "✅ passed" if self.passed else "❌ failed"
-        lines = [
-            f"### Data gate ({self.dataset}): {verdict}",
-            "",
-            f"{self.rows:,} rows × {self.columns} columns checked from `{self.source}`.",
-            "",
-        ]
-        for title, findings in (
-            ("Failures", self.errors),
-            ("Repairable (prepare sets these missing)", self.repairable),
-        ):
-            if not findings:
-                continue
-            lines += [
-                f"**{title}**",
-                "",
-                "| column | problem | rows | share | examples (line: value) |",
-                "|---|---|---:|---:|---|",
-            ]
-            for f in findings:
-                shown = ", ".join(_example(r) for r in f.rows[:examples])
-                lines.append(f"| {f.column or '—'} | {f.problem} | {f.count:,} | {f.share:.2%} | {shown} |")
-            lines.append("")
-        if not self.passed:
-            lines.append(
-                "Nothing downstream was run or overwritten. Fix the data at its source "
-                "(or the contract in `src/mlops_template/schema.py`) and run again."
-            )
-        return "\n".join(lines).rstrip() + "\n"
-
-    def write(self, directory: Path, stem: str) -> tuple[Path, Path]:
-        json_path, md_path = directory / f"{stem}.json", directory / f"{stem}.md"
-        write_json(json_path, self.to_dict())
-        write_text(md_path, self.to_markdown())
-        return json_path, md_path
-
-
-def _example(row: FailingRow) -> str:
-    where = f"line {row.line}" if row.line is not None else (f"row {row.row}" if row.row is not None else "")
-    value = "(missing)" if row.value is None else repr(row.value)[:40]
-    return f"{where}: {value}" if where else value
-
-
-def arrow_types(schema: pa.DataFrameSchema) -> dict[str, pyarrow.DataType]:
-    """The parse types the reader should try, from the schema's dtypes."""
-    types: dict[str, pyarrow.DataType] = {}
-    for name, column in schema.columns.items():
-        dtype = str(column.dtype)
-        if dtype.startswith(("float", "int")):
-            types[name] = pyarrow.float64()
-        elif dtype.startswith("datetime"):
-            types[name] = pyarrow.timestamp("ns")
-        elif dtype == "category":
-            types[name] = pyarrow.dictionary(pyarrow.int32(), pyarrow.string())
-    return types
-
-
-def load_table(path: Path, schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """Read a raw file with the schema's parse types (raises DataFileError)."""
-    return read_raw_table(path, arrow_types(schema))
-
-
-def unreadable_report(dataset: str, path: Path, error: DataFileError) -> GateReport:
-    finding = Finding(None, "readable_file", str(error), "error", 1, 1.0)
-    return GateReport(dataset, str(path), 0, 0, False, [finding], 0.0)
 
 
 def run_gate(
@@ -288,17 +170,13 @@ def _failing_row(index: object, value: object, csv_lines: bool) -> FailingRow:
     return FailingRow(row=row, line=line, value=shown)
 
 
-class GateFailedError(RuntimeError):
-    """The data broke the contract; the message is the human summary."""
-
-
 def run(params: Params, path: Path | None = None) -> GateReport:
     """Stage `validate`: gate the raw file (or `path`) and write the report, pass or fail."""
     path, schema = path or params.paths.raw, RawRecords.to_schema()
     try:
         frame = load_table(path, schema)
     except DataFileError as error:
-        report = unreadable_report("raw", path, error)
+        report = unreadable_report("raw", path, str(error))
     else:
         report = run_gate(
             frame,

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 import yaml
 from typer.testing import CliRunner
 
 from mlops_template.cli import app
-from mlops_template.data.generate import write_csv
+from mlops_template.data.generate import GeneratorSettings, generate_clean, write_csv
 
 runner = CliRunner()
 
@@ -91,3 +92,40 @@ def test_evaluate_without_a_model_says_what_to_run(params_file: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--params", str(params_file)])
     assert result.exit_code == 1
     assert "dvc repro" in result.output
+
+
+def test_every_command_of_the_three_modules_is_one_mlops_command() -> None:
+    group = typer.main.get_command(app)
+    assert set(getattr(group, "commands", {})) == {
+        *("generate-sample", "ingest", "validate", "prepare", "split", "train", "evaluate"),
+        *("report", "report-check", "register"),
+        *("drift", "drift-issue", "drift-retrain", "keepalive"),
+        *("smoke", "deploy-ready", "kubeconfig", "deploy", "release", "rollback", "promote"),
+    }
+
+
+def test_a_setting_that_names_a_missing_column_is_a_clear_error(tmp_path: Path, params_file: Path) -> None:
+    settings = yaml.safe_load(params_file.read_text())
+    settings["split"] |= {"method": "time", "time_column": "created_at"}
+    params_file.write_text(yaml.safe_dump(settings))
+    prepared = Path(settings["paths"]["prepared"])
+    prepared.parent.mkdir(parents=True)
+    generate_clean(GeneratorSettings(rows=200, seed=1)).to_parquet(prepared)
+    result = runner.invoke(app, ["split", "--params", str(params_file)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "error: split.time_column in params.yaml: 'created_at'" in result.output
+    assert "signup_date" in result.output  # the columns it could have named
+
+
+def test_a_bug_keeps_its_traceback(params_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only errors a person can act on become one line; a ValueError from a bug is not one."""
+    from mlops_template import split
+
+    def broken(params: object) -> tuple[int, int]:
+        raise ValueError("a bug, not the user's input")
+
+    monkeypatch.setattr(split, "run", broken)
+    result = runner.invoke(app, ["split", "--params", str(params_file)])
+    assert isinstance(result.exception, ValueError)
+    assert "error:" not in result.output

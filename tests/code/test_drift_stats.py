@@ -10,6 +10,7 @@ from scipy import stats as scipy_stats
 from mlops_template.drift import stats
 from mlops_template.drift.columns import BOOLEANS, MONTHS, as_codes, contract_specs, unseen_values
 from mlops_template.features import contract
+from mlops_template.params import ParamsError
 
 
 def test_grid_counts_every_value_once_and_missing_apart() -> None:
@@ -122,7 +123,7 @@ def test_specs_come_from_the_contract() -> None:
             assert spec.categories == column.categories
     assert {s.categories for s in specs if s.kind == "boolean"} <= {BOOLEANS}
     assert {s.categories for s in specs if s.kind == "date"} <= {MONTHS}
-    with pytest.raises(ValueError, match="not a feature"):
+    with pytest.raises(ParamsError, match="not a feature"):
         contract_specs({"customer_id": 2.0}, 1.0)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mlops_template.evaluate import MAX_CURVE_POINTS, classification_metrics, plot_data, quality_gate
+from mlops_template.params import ParamsError
 
 
 @pytest.fixture(scope="module")
@@ -54,5 +55,5 @@ def test_the_quality_gate_passes_at_the_minimum_and_fails_on_nan() -> None:
 
 
 def test_an_unknown_metric_in_the_gate_is_a_configuration_error() -> None:
-    with pytest.raises(ValueError, match="roc_acu"):
+    with pytest.raises(ParamsError, match="roc_acu"):
         quality_gate({"roc_auc": 0.8}, {"roc_acu": 0.75})

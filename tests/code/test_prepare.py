@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlops_template.prepare import clean_features, prepare
+from mlops_template.cleaning import clean_features
+from mlops_template.prepare import prepare
 from mlops_template.schema import CleanRecords, RawRecords
 from mlops_template.validate import run_gate
 

@@ -19,9 +19,9 @@ from hypothesis.extra.numpy import arrays
 from pydantic import ValidationError
 from sklearn.pipeline import Pipeline
 
+from mlops_template.cleaning import clean_features
 from mlops_template.features import contract
 from mlops_template.inference_log import InferenceLog, read_log
-from mlops_template.prepare import clean_features
 from mlops_template.serving.coalesce import INLINE_ROWS, Coalescer
 from mlops_template.serving.log_buffer import LogBuffer
 from mlops_template.serving.predictor import Predictor

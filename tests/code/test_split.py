@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from mlops_template.data.generate import GeneratorSettings, generate_clean
-from mlops_template.params import SplitParams
+from mlops_template.params import ParamsError, SplitParams
 from mlops_template.split import split
 
 
@@ -38,5 +38,5 @@ def test_time_split_tests_on_the_newest_rows(clean: pd.DataFrame) -> None:
 
 def test_time_split_names_a_missing_time_column(clean: pd.DataFrame) -> None:
     params = SplitParams(method="time", time_column="created_at", test_size=0.25, seed=1)
-    with pytest.raises(ValueError, match="created_at"):
+    with pytest.raises(ParamsError, match="created_at"):
         split(clean, params)

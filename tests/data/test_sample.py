@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
+from mlops_template.data.read import load_table
 from mlops_template.params import Params
 from mlops_template.schema import RawRecords
-from mlops_template.validate import load_table, run_gate
+from mlops_template.validate import run_gate
 
 
 def test_the_embedded_sample_is_exactly_what_the_seeded_generator_writes(

@@ -2,7 +2,7 @@
 read-only root file system and passes the smoke test.
 
 `make test-container` (BASE_IMAGE=local/bento-base:py3.11 where Docker Hub is out of reach,
-see README "Containers"). The image is built by the real `make container`, from a model the
+see docs/service.md "Containers"). The image is built by the real `make container`, from a model the
 real stages trained, so this is what CI pushes.
 """
 
@@ -36,13 +36,13 @@ def engine() -> None:
     if shutil.which("docker") is None:
         pytest.skip("no docker CLI: install docker (Debian: docker.io) to build the image")
     if docker("info", check=False).returncode != 0:
-        pytest.skip("no docker engine answers `docker info`: start dockerd (README: Containers)")
+        pytest.skip("no docker engine answers `docker info`: start dockerd (docs/service.md: Containers)")
     base = os.environ.get("BASE_IMAGE", "python:3.11-slim")
     if docker("image", "inspect", base, check=False).returncode != 0:
         pulled = docker("pull", base, check=False, timeout=600)
         assert pulled.returncode == 0, (
             f"the base image {base} is neither present nor pullable ({pulled.stderr.strip()[-300:]}); "
-            "where Docker Hub is out of reach, build a stand-in and pass BASE_IMAGE (README: Containers)"
+            "where Docker Hub is out of reach, build a stand-in and pass BASE_IMAGE (docs/service.md: Containers)"
         )
 
 

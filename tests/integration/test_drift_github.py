@@ -184,9 +184,19 @@ def test_retraining_needs_labelled_rows_in_the_raw_format() -> None:
         retrain.labelled_rows(logged, ["customer_id", "age", "churned"])
 
 
-def test_outputs_are_not_written_outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outputs_are_written_to_github_output_and_nowhere_outside_github_actions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
-    github.write_outputs({"drifted": "true"})  # no error, no file
+    github.write_outputs({"drifted": "true"})
+    assert list(tmp_path.iterdir()) == []  # outside GitHub Actions: no file anywhere here
+    target = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(target))
+    github.write_outputs({"drifted": "true", "retrain": "false"})
+    github.write_outputs({"issue": "7"})  # later steps append
+    assert target.read_text(encoding="utf-8") == "drifted=true\nretrain=false\nissue=7\n"
+    assert list(tmp_path.iterdir()) == [target]
 
 
 def test_workflow_file_comes_from_the_workflow_ref(monkeypatch: pytest.MonkeyPatch) -> None:

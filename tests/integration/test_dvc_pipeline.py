@@ -111,7 +111,7 @@ def test_bad_data_stops_at_the_gate_and_leaves_everything_downstream_untouched(
     assert result.returncode != 0
     assert stages_run(result.stdout) == {"ingest", "validate"}
     assert "the data gate failed" in result.stderr
-    assert "| contract | unknown category" in result.stderr
+    assert "| contract | `category_of` | unknown category" in result.stderr
     assert {path: fingerprint(repo, path) for path in DOWNSTREAM} == before
     after = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
     assert after["ingest"] != lock["ingest"]  # the new raw data was ingested: that stage succeeded

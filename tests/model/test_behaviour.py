@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
+from mlops_template.cleaning import clean_columns
 from mlops_template.data.generate import GeneratorSettings, generate_raw
 from mlops_template.evaluate import classification_metrics
 from mlops_template.params import Params
-from mlops_template.prepare import clean_columns, prepare
+from mlops_template.prepare import prepare
 from mlops_template.schema import RawRecords
 from mlops_template.split import split
 from mlops_template.train import train
@@ -21,7 +22,8 @@ from mlops_template.validate import run_gate
 @pytest.fixture(scope="module")
 def fitted(params: Params) -> tuple[Pipeline, pd.DataFrame]:
     raw = generate_raw(GeneratorSettings(rows=8_000, seed=11))
-    run_gate(raw, RawRecords.to_schema(), dataset="raw", source="test", tolerance=0.01)
+    gate = run_gate(raw, RawRecords.to_schema(), dataset="raw", source="test", tolerance=0.01)
+    assert gate.passed, gate.to_markdown()  # the model is trained on data the gate let through
     clean, _ = prepare(raw, drop_duplicates=True)
     train_frame, test_frame = split(clean, params.split)
     model, card = train(train_frame, params.train, data_md5="test")
@@ -37,8 +39,11 @@ def churn_probability(model: Pipeline, frame: pd.DataFrame) -> pd.Series:
 def test_minimum_functionality_beats_the_quality_gate(fitted: tuple[Pipeline, pd.DataFrame], params: Params) -> None:
     model, test = fitted
     metrics = classification_metrics(
-        test["churned"].astype(int).to_numpy(), churn_probability(model, test).to_numpy(), 0.35
+        test["churned"].astype(int).to_numpy(),
+        churn_probability(model, test).to_numpy(),
+        params.evaluate.decision_threshold,
     )
+    assert params.evaluate.min_metrics, "evaluate.min_metrics is empty: there is no gate to beat"
     for metric, minimum in params.evaluate.min_metrics.items():
         assert metrics[metric] >= minimum, (metric, metrics[metric])
 

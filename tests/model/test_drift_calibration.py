@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlops_template.cleaning import clean_features
 from mlops_template.drift.columns import PREDICTION, FeatureSpec, contract_specs
 from mlops_template.drift.compare import ReferenceProfile, compare
 from mlops_template.features import contract
 from mlops_template.params import DriftParams, load_params
-from mlops_template.prepare import clean_features
 from tests.drift_world import REPO, fitted_model, raw_batch, reference_split
 
 BATCHES = 200

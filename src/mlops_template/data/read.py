@@ -14,6 +14,7 @@ import codecs
 import csv
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -21,7 +22,10 @@ import pyarrow.csv as pacsv
 
 from mlops_template.errors import DataFileError
 
-__all__ = ["DataFileError", "read_raw_table"]
+if TYPE_CHECKING:
+    import pandera.pandas as pandera
+
+__all__ = ["DataFileError", "load_table", "read_raw_table"]
 
 CSV_SUFFIXES = (".csv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -43,6 +47,25 @@ def read_raw_table(path: Path, column_types: Mapping[str, pa.DataType] | None = 
     if suffix not in CSV_SUFFIXES:
         raise DataFileError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
     return _read_csv(path, column_types or {})
+
+
+def arrow_types(schema: pandera.DataFrameSchema) -> dict[str, pa.DataType]:
+    """The parse types the reader should try, from the schema's dtypes."""
+    types: dict[str, pa.DataType] = {}
+    for name, column in schema.columns.items():
+        dtype = str(column.dtype)
+        if dtype.startswith(("float", "int")):
+            types[name] = pa.float64()
+        elif dtype.startswith("datetime"):
+            types[name] = pa.timestamp("ns")
+        elif dtype == "category":
+            types[name] = pa.dictionary(pa.int32(), pa.string())
+    return types
+
+
+def load_table(path: Path, schema: pandera.DataFrameSchema) -> pd.DataFrame:
+    """Read a raw file with the schema's parse types (raises DataFileError)."""
+    return read_raw_table(path, arrow_types(schema))
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

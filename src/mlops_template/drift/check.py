@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from mlops_template.cleaning import clean_features
 from mlops_template.drift import report
 from mlops_template.drift.columns import PREDICTION, FeatureSpec, contract_specs
 from mlops_template.drift.compare import Comparison, PerformanceResult, ReferenceProfile, compare
@@ -31,8 +32,7 @@ from mlops_template.drift.sources import (
     load_reference,
 )
 from mlops_template.features import contract
-from mlops_template.params import DriftParams, Params
-from mlops_template.prepare import clean_features
+from mlops_template.params import DriftParams, Params, ParamsError
 
 EXIT_NO_DRIFT = 0
 EXIT_DRIFT = 3
@@ -215,7 +215,7 @@ def run(
         plotted = comparison.worst(params.drift.plots)
     except CannotCheckError as exc:
         status, summary = "could not check", f"could not check: {exc}"
-    except ValueError as exc:  # e.g. drift.weights naming an unknown feature
+    except ParamsError as exc:  # e.g. drift.weights naming an unknown feature
         status, summary = "could not check", f"could not check: {exc}"
     document |= {
         "status": status,

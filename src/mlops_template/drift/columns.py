@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_template.features import contract
+from mlops_template.params import ParamsError
 
 Kind = Literal["number", "category", "boolean", "date", "score"]
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -45,7 +46,7 @@ def contract_specs(weights: Mapping[str, float], default_weight: float) -> tuple
     names = {c.name for c in features}
     unknown = sorted(set(weights) - names)
     if unknown:
-        raise ValueError(
+        raise ParamsError(
             f"drift.weights in params.yaml names {', '.join(unknown)}, which "
             f"{'is not a feature' if len(unknown) == 1 else 'are not features'} of the contract; "
             f"features: {', '.join(sorted(names))}"

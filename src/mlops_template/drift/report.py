@@ -16,6 +16,7 @@ import numpy as np
 from mlops_template.drift.compare import ColumnProfile, FeatureResult
 from mlops_template.drift.stats import Histogram
 from mlops_template.files import write_json, write_text
+from mlops_template.markdown_table import table
 
 JSON_NAME = "drift.json"
 MARKDOWN_NAME = "drift.md"
@@ -43,11 +44,11 @@ def _p(value: object) -> str:
 VERDICT_MARK = {"drift": "🔴 drift", "no drift": "🟢 no drift", "not tested": "⚪ not tested"}
 
 
-def _feature_row(f: dict[str, Any]) -> str:
+def _feature_cells(f: dict[str, Any]) -> list[str]:
     missing = f"{f['missing_reference']:.1%} → {f['missing_current']:.1%}"
     if f.get("missing_p_adjusted") is not None and f["missing_p_adjusted"] < 0.5:
         missing += f" (p {_p(f['missing_p_adjusted'])})"  # only when it could matter: the table stays readable
-    cells = [
+    return [
         f"`{f['name']}`",
         f["kind"],
         _fmt(f["test"]),
@@ -59,7 +60,6 @@ def _feature_row(f: dict[str, Any]) -> str:
         _fmt(f["weight"], "g"),
         VERDICT_MARK[f["verdict"]],
     ]
-    return "| " + " | ".join(cells) + " |"
 
 
 def to_markdown(document: dict[str, Any], *, plots_link: str | None = None, with_images: bool = True) -> str:
@@ -95,12 +95,22 @@ def to_markdown(document: dict[str, Any], *, plots_link: str | None = None, with
         f"p ≤ {s['alpha']} and PSI ≥ {s['min_psi']} (missing share: change ≥ {s['min_missing_change']:.0%}); "
         f"unseen categories beyond {s['max_unseen_share']:.0%} of values are drift by themselves.",
         "",
-        "| feature | kind | test | statistic | p (adj.) | PSI | missing ref → cur | unseen | weight | verdict |",
-        "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |",
     ]
     items = [*document["features"], *([document["prediction"]] if document.get("prediction") else [])]
     items.sort(key=lambda f: (f["verdict"] != "drift", -(f["psi"] or 0.0)))
-    lines += [_feature_row(f) for f in items]
+    header = [
+        "feature",
+        "kind",
+        "test",
+        "statistic",
+        "p (adj.)",
+        "PSI",
+        "missing ref → cur",
+        "unseen",
+        "weight",
+        "verdict",
+    ]
+    lines += table(header, [_feature_cells(f) for f in items], align="lllrrrlrrl")
     drifted = [f for f in items if f["verdict"] == "drift"]
     if drifted:
         lines += ["", "Why:"]

@@ -7,9 +7,9 @@ already clean. Current: the first source of `drift.sources` that has data —
   raw as received, with the probabilities it answered;
 - `file`: `drift.file`, a CSV/Parquet path, an http(s) URL, or a DVC-tracked file that
   is pulled from the DVC remote when it is not in the work tree;
-- `sample`: the seeded generator's drifted batch (the demo on a fresh clone).
+- `sample`: the seeded generator's drifted batch (the demo on a fresh clone, `drift/demo.py`).
 
-Raw current values are cleaned with `prepare.clean_features`, the code the service runs
+Raw current values are cleaned with `cleaning.clean_features`, the code the service runs
 on every request, so the check sees what the model sees.
 """
 
@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 
 from mlops_template.data.read import DataFileError, read_raw_table
+from mlops_template.errors import UserError
 from mlops_template.inference_log import META_COLUMNS, InferenceLogError, read_log
 from mlops_template.params import DriftSource, Params
 
 SourceKind = DriftSource
 
 
-class CannotCheckError(Exception):
+class CannotCheckError(UserError):
     """The check cannot run; the message says what is missing and what to do."""
 
 
@@ -123,24 +124,6 @@ def _from_file(params: Params, file: str | None) -> CurrentBatch | None:
     return CurrentBatch(raw=read_table(source), kind="file", description=f"file {source}")
 
 
-def _from_sample(params: Params) -> CurrentBatch:
-    from mlops_template.data.generate import GeneratorSettings, generate_raw
-
-    sample = params.drift.sample
-    settings = GeneratorSettings(
-        rows=sample.rows,
-        seed=sample.seed,
-        defect_rate=params.data.sample.defect_rate,
-        drift=sample.drift,
-        first_id=200_000 + sample.seed * sample.rows,  # new customers, not the reference's ids again
-    )
-    return CurrentBatch(
-        raw=generate_raw(settings),
-        kind="sample",
-        description=f"sample generator (seed {sample.seed}, drift {sample.drift}, {sample.rows:,} customers)",
-    )
-
-
 def load_current(
     params: Params,
     now: datetime,
@@ -161,8 +144,10 @@ def load_current(
         elif kind == "file":
             batch = _from_file(params, file)
             tried.append("file: drift.file is empty")
-        else:
-            batch = _from_sample(params)
+        else:  # "sample": the demo, the only way the drift check reaches the data generator
+            from mlops_template.drift.demo import demo_batch
+
+            batch = demo_batch(params)
         if batch is not None:
             return batch
     raise CannotCheckError("no current data: " + "; ".join(tried) + " (set drift.sources/drift.file in params.yaml)")

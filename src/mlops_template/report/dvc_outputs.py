@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from mlops_template.errors import UserError
+
 WORKSPACE = "workspace"
 BASE = "base"  # plot rows of the base revision are filed under this name, whatever the revision is called
 
 
-class ReportError(RuntimeError):
+class ReportError(UserError):
     """The report cannot be built; the message says what to do."""
 
 

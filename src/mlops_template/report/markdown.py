@@ -9,10 +9,11 @@ what exactly was tested (lineage).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_template.gate_report import findings_table
+from mlops_template.markdown_table import table
 from mlops_template.report.compare import MetricChange, Verdict
 
 MARKS = {
@@ -71,18 +72,6 @@ def _delta(change: MetricChange) -> str:
     return f"{change.delta:+.4f} {arrow}".strip()
 
 
-def _cell(value: Any) -> str:
-    text = "—" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header: Iterable[str], rows: Iterable[Iterable[Any]], align: Iterable[str]) -> list[str]:
-    head = list(header)
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return [*lines, ""]
-
-
 def _demote(markdown: str, levels: int = 2) -> str:
     """Push headings of embedded markdown (drift.md) below the report's own."""
     return re.sub(r"^(#{1,4}) ", lambda m: "#" * min(len(m.group(1)) + levels, 6) + " ", markdown, flags=re.M)
@@ -123,7 +112,7 @@ def _metrics(c: ReportContent) -> list[str]:
         [f"{m.name} {'↑' if m.higher_is_better else '↓'}", _fmt(m.old), _fmt(m.new), _delta(m), MARKS[m.change]]
         for m in judged
     ]
-    lines += _table(["metric", c.base, "this PR", "change", "verdict"], rows, ["---", "---:", "---:", "---:", "---"])
+    lines += [*table(["metric", c.base, "this PR", "change", "verdict"], rows, align="lrrrl"), ""]
     test = described.get("test_rows")
     rate = described.get("test_positive_rate")
     if test and test.new is not None:
@@ -147,23 +136,7 @@ def _quality_gate(c: ReportContent) -> list[str]:
         [name, check.get("minimum"), _fmt(check.get("value")), "✅" if check.get("passed") else "❌ below the minimum"]
         for name, check in sorted(gate.get("checks", {}).items())
     ]
-    return lines + _table(["metric", "minimum", "this PR", ""], rows, ["---", "---:", "---:", "---"])
-
-
-def _examples(finding: dict[str, Any], limit: int) -> str:
-    shown = []
-    for row in finding.get("rows", [])[:limit]:
-        where = (
-            f"line {row['line']}"
-            if row.get("line") is not None
-            else (f"row {row.get('row')}" if row.get("row") is not None else "")
-        )
-        value = "(missing)" if row.get("value") is None else f"`{str(row['value'])[:30]}`"
-        shown.append(f"{where}: {value}" if where else value)
-    more = finding.get("count", 0) - len(shown)
-    if shown and more > 0:
-        shown.append(f"… {more:,} more")
-    return ", ".join(shown) or "—"
+    return [*lines, *table(["metric", "minimum", "this PR", ""], rows, align="lrrl"), ""]
 
 
 def _data_gate(c: ReportContent) -> list[str]:
@@ -179,25 +152,8 @@ def _data_gate(c: ReportContent) -> list[str]:
         f"(tolerated up to {gate.get('tolerance', 0):.2%} of rows; `prepare` sets them missing).",
         "",
     ]
-    findings = gate.get("findings", [])
-    if findings:
-        rows = [
-            [
-                f.get("column") or "(table)",
-                f"`{str(f.get('check', '')).split('(')[0]}`",
-                f.get("problem"),
-                "❌ failure" if f.get("severity") == "error" else "repairable",
-                f"{f.get('count', 0):,}",
-                f"{f.get('share', 0):.2%}",
-                _examples(f, c.gate_examples),
-            ]
-            for f in findings
-        ]
-        lines += _table(
-            ["column", "check", "problem", "severity", "rows", "share", "failing rows (line: value)"],
-            rows,
-            ["---", "---", "---", "---", "---:", "---:", "---"],
-        )
+    if gate.get("findings"):
+        lines += [*findings_table(gate["findings"], c.gate_examples), ""]
     if not gate.get("passed"):
         lines += [
             "Nothing downstream ran. Fix the data at its source, or the contract in "
@@ -212,7 +168,7 @@ def _params(c: ReportContent) -> list[str]:
     if not c.params:
         return ["### Params changed", "", f"None: `params.yaml` is the same as on `{c.base}`.", ""]
     rows = [[f"`{name}`", old, new] for name, old, new in c.params]
-    return ["### Params changed", "", *_table(["param", c.base, "this PR"], rows, ["---", "---:", "---:"])]
+    return ["### Params changed", "", *table(["param", c.base, "this PR"], rows, align="lrr"), ""]
 
 
 SEGMENT_METRICS = ("roc_auc", "pr_auc", "recall", "precision")
@@ -231,18 +187,15 @@ def _segments(c: ReportContent) -> list[str]:
             cells.append("—" if m is None else f"{_fmt(m.old)} → {_fmt(m.new)} {MARKS[m.change].split(' ')[0]}")
         rows.append(cells)
     title = f"### Per-segment metrics (`{c.segment_column}`)" if c.segment_column else "### Per-segment metrics"
-    return [title, "", *_table(header, rows, ["---", "---:"] + ["---:"] * len(SEGMENT_METRICS))]
+    return [title, "", *table(header, rows, align="lr" + "r" * len(SEGMENT_METRICS)), ""]
 
 
 def _plots(c: ReportContent) -> list[str]:
     if not c.images or not c.metrics_fresh:
         return []
-    lines = ["### Plots", "", f"`{c.base}` dashed grey, this PR solid blue.", "", "| | |", "|---|---|"]
     cells = [f"![{title}]({name})" for title, name in c.images]
-    for i in range(0, len(cells), 2):
-        pair = cells[i : i + 2] + [""] * (2 - len(cells[i : i + 2]))
-        lines.append("| " + " | ".join(pair) + " |")
-    return [*lines, ""]
+    pairs = [[*cells[i : i + 2], ""][:2] for i in range(0, len(cells), 2)]
+    return ["### Plots", "", f"`{c.base}` dashed grey, this PR solid blue.", "", *table(["", ""], pairs), ""]
 
 
 def _drift(c: ReportContent) -> list[str]:

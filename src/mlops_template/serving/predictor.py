@@ -2,7 +2,7 @@
 
 The service, the FastAPI baseline in benchmarks/ and in-process scoring all call
 `Predictor.predict`, which cleans the columns with the training code's rules
-(`prepare.clean_columns`, each column through `prepare.clean_column`) and runs the saved
+(`cleaning.clean_columns`, each column through `cleaning.clean_column`) and runs the saved
 scikit-learn Pipeline, so there is exactly one path from a raw record to a probability
 and no train/serve skew.
 """
@@ -19,8 +19,8 @@ import pandas as pd
 import sklearn
 from sklearn.pipeline import Pipeline
 
+from mlops_template.cleaning import clean_columns
 from mlops_template.model_files import load_model
-from mlops_template.prepare import clean_columns
 from mlops_template.serving.request import BatchPrediction, Prediction
 
 
