@@ -115,7 +115,7 @@ ci-local: install ## Run the workflows for real with act: a pull request, the co
 	$(ACT) --fresh schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) --comments
-	# deploy.yml on a merge, docker and kubectl stand-ins, staging = the real service, production's smoke test failing
+	# deploy.yml and production.yml from a fresh copy to a merged promotion (docker and kubectl stand-ins)
 	pytest tests/workflows/test_deploy_workflow.py
 
 test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, gh fallback, fork; drift, retraining PR
