@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-fast lint format sample bench bench-drift clean pull report report-check post-report drift drift-issue drift-retrain keepalive ci-lint ci-local test-workflows
+.PHONY: help install run test test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -52,7 +52,7 @@ post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR commen
 PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
-test: install lint ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
+test: install lint monitoring-tools ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
 	pytest -m "not act" $(PYTEST_PARALLEL) --durations=10
 
 test-fast: install ## The test suite without the slow end-to-end tests
@@ -83,17 +83,46 @@ drift: install ## Drift check: current data vs the training data -> reports/drif
 drift-issue: install ## Publish reports/drift/drift.json on GitHub (gh): open or update the ONE drift issue; nothing on no drift
 	mlops drift-issue
 
-drift-retrain: install ## Retrain on the training data + the labelled current batch; push branch drift-retrain and open its PR (gh)
+drift-retrain: install ## Add the labelled current batch as a new training input (data.extra_inputs), retrain, push branch drift-retrain, open its PR (gh)
 	mlops drift-retrain
 
 keepalive: install ## Keep the scheduled drift workflow enabled: re-enable it via the API once main is quiet (no commits)
 	mlops keepalive
+
+# Debian's `prometheus` package brings promtool and the server the monitoring tests run
+# (deploy/monitoring/, tests/integration/test_monitoring.py); without root or apt they skip.
+monitoring-tools: ## Install Prometheus + promtool (Debian's prometheus) when missing; says why when it cannot
+	@if command -v promtool >/dev/null && command -v prometheus >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's prometheus package (promtool + server) for the monitoring tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	else \
+		echo "monitoring-tools: promtool/prometheus missing and apt-get unusable here (not root, or not Debian):" \
+			"the monitoring tests skip; install Prometheus 2.x to run them"; \
+	fi
+
+check-monitoring: monitoring-tools ## The alert rules are valid and their unit tests pass (promtool, deploy/monitoring/)
+	promtool check rules deploy/monitoring/alert-rules.yaml
+	promtool test rules deploy/monitoring/alert-rules.test.yaml
 
 bench-drift: install ## Time the drift statistics on 1M rows x 20 features -> benchmarks/results/drift_speed.md
 	python -m benchmarks.drift_speed
 
 clean: ## Remove pipeline outputs and caches (not the DVC cache)
 	rm -rf data/raw data/prepared data/split models metrics plots reports .pytest_cache .mypy_cache .ruff_cache
+
+# A pull request that changes only these needs no tests and no report (pr.yml's `changes` job).
+DOCS_ONLY := ^(docs/.*|.*\.md|LICENSE|\.github/dependabot\.yml|)$$
+CHANGES_BASE ?= origin/main
+
+changes: ## More than docs changed since CHANGES_BASE (default origin/main)? Prints code=true|false (a step output in CI)
+	@files="$$(git diff --name-only "$(CHANGES_BASE)...HEAD")"; \
+	code_files="$$(grep -vE '$(DOCS_ONLY)' <<< "$$files" || true)"; \
+	code=$$([ -n "$$code_files" ] && echo true || echo false); \
+	echo "changed since $(CHANGES_BASE): $$(grep -c . <<< "$$files" || true) file(s), beyond documentation:" \
+		"$$(grep -c . <<< "$$code_files" || true)"; \
+	echo "code=$$code"; \
+	if [ -n "$${GITHUB_OUTPUT:-}" ]; then echo "code=$$code" >> "$$GITHUB_OUTPUT"; fi
 
 # ---- Workflows, proven offline (no GitHub, no docker): see tests/workflows/ --------------
 ACT := python -m tests.workflows.act
@@ -112,13 +141,13 @@ ci-local: install ## Run the workflows for real with act: a pull request, the co
 	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
 	$(ACT) --comments
+	# drift.yml on a fresh copy: the synthetic demo batch, so nothing is posted (the log says what to configure)
 	$(ACT) --fresh schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
-	$(ACT) schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) --comments
 	# deploy.yml and production.yml from a fresh copy to a merged promotion (docker and kubectl stand-ins)
 	pytest tests/workflows/test_deploy_workflow.py
 
-test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, gh fallback, fork; drift, retraining PR
+test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, CML failing, fork, docs-only; drift, retraining PR
 	pytest -m act
 
 # ---- The service: serve, Bento, container, smoke, deploy (docs/service.md, docs/deploy.md) --

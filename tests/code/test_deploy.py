@@ -97,7 +97,7 @@ def test_the_deployer_role_covers_what_a_release_applies_and_no_more_than_its_na
         (group, resource) for rule in role["rules"] for group in rule["apiGroups"] for resource in rule["resources"]
     }
     plural = {"Deployment": ("apps", "deployments"), "Service": ("", "services"), "PodDisruptionBudget":
-              ("policy", "poddisruptionbudgets")}  # fmt: skip
+              ("policy", "poddisruptionbudgets"), "ServiceAccount": ("", "serviceaccounts")}  # fmt: skip
     for env in ("staging", "production"):
         documents = rendered(env, repo_root)
         namespaced = {plural[d["kind"]] for d in documents if d["kind"] != "Namespace"}
@@ -488,10 +488,10 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def test_promotion_opens_one_pull_request_and_updates_it_fake_github(
-    tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The fake GitHub (tests/workflows/standins: gh and a bare git server) records the pull request."""
+@pytest.fixture
+def github(tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A checkout of deploy/ whose origin is the fake GitHub (tests/workflows/standins: gh and a
+    bare git server, which record the pull requests); cwd = the checkout. Returns the fake's folder."""
     github = tmp_path / "github"
     server = github / "git" / "acme" / "mlops-template.git"
     server.mkdir(parents=True)
@@ -507,6 +507,11 @@ def test_promotion_opens_one_pull_request_and_updates_it_fake_github(
     monkeypatch.setenv("FAKE_GITHUB_DIR", str(github))
     monkeypatch.setenv("GH_REPO", "acme/mlops-template")
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_fake")
+    return github
+
+
+def test_promotion_opens_one_pull_request_and_updates_it_fake_github(github: Path) -> None:
+    work, server = Path.cwd(), github / "git" / "acme" / "mlops-template.git"
     first, second = f"{REPO}@sha256:{'1' * 64}", f"{REPO}@sha256:{'2' * 64}"
 
     opened = promote.promote("production", first, VERSION, run_url="https://ci/run/1")
@@ -549,3 +554,14 @@ def test_a_failed_release_exits_1_with_an_error_annotation_and_a_summary_stand_i
     assert f"ROLLED BACK to {good}" in result.stderr
     assert "/readyz unreachable" in result.stderr
     assert "Release to production failed" in (tmp_path / "summary.md").read_text()
+
+
+def test_promotion_names_the_setting_when_actions_may_not_open_pull_requests_fake_github(
+    github: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.workflows.standins import fake_github
+
+    fake_github.set_setting(github, "actions_can_create_pull_requests", False)
+    monkeypatch.setenv("GITHUB_TOKEN", fake_github.ACTIONS_TOKEN)  # the workflow's own token
+    with pytest.raises(DeployError, match="Allow GitHub Actions to create and approve pull requests"):
+        promote.promote("production", f"{REPO}@sha256:{'1' * 64}", VERSION)

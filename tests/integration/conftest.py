@@ -67,9 +67,10 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> 
     write_csv(generate_raw(GeneratorSettings(rows=6_000, seed=21)), folder / "input.csv")
     settings = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
     settings["data"]["input"] = str(folder / "input.csv")
+    settings["data"]["extra_inputs"] = []  # this generated input only, whatever the repository has added
     settings["paths"] = {key: str(folder / value) for key, value in settings["paths"].items()}
     settings["serve"]["workers"] = 1
-    settings["serve"]["inference_log"]["flush_seconds"] = 0.2
+    settings["serve"]["inference_log"] |= {"flush_seconds": 0.2, "url": str(folder / "logs" / "inference")}
     params_file = folder / "params.yaml"
     params_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
     params = load_params(params_file)
