@@ -56,8 +56,11 @@ post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR commen
 PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
+# Which tests `make test` selects; the act tests narrow it when they run the PR workflow inside act.
+TEST_MARKERS ?= not act
+
 test: install lint monitoring-tools ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
-	pytest -m "not act" $(PYTEST_PARALLEL) --durations=10
+	pytest -m "$(TEST_MARKERS)" $(PYTEST_PARALLEL) --durations=10
 
 test-fast: install ## The test suite without the slow end-to-end tests
 	pytest -m "not slow" $(PYTEST_PARALLEL)
