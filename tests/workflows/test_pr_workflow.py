@@ -49,6 +49,10 @@ def post(
 
 @pytest.fixture(scope="module")
 def first_push(act_session: ActSession) -> tuple[ActResult, ActResult]:
+    # The session's PR head is the working tree, which in a fresh clone equals the base branch:
+    # a PR that changes nothing beyond docs skips its jobs, so this one changes params.yaml.
+    params = (act_session.repo / "params.yaml").read_text(encoding="utf-8")
+    act_session.commit("A first pull request", {"params.yaml": params + "# reviewed in a pull request\n"})
     return open_pr(act_session, env=FAST_SUITE), post(act_session, variables=PUBLIC_PLOTS)
 
 
