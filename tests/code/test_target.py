@@ -3,6 +3,8 @@ the gate's refusal of a target no model can be trained on (before any training).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import pandera.pandas as pa
 import pytest
@@ -168,7 +170,7 @@ def test_a_contract_without_a_target_is_refused() -> None:
 
 
 def findings(
-    raw: type[pa.DataFrameModel], clean: type[pa.DataFrameModel], values: list[object], min_rows: int = 3
+    raw: type[pa.DataFrameModel], clean: type[pa.DataFrameModel], values: Sequence[object], min_rows: int = 3
 ) -> list[str]:
     frame = pd.DataFrame({"x": [1.0] * len(values), target_of(raw, clean).name: values})
     return [f.problem for f in target_findings(frame, min_rows, target_of(raw, clean))]
