@@ -128,8 +128,8 @@ class DriftPredictionParams(_Section):
 
 
 class DriftPerformanceParams(_Section):
-    metric: Literal["roc_auc", "pr_auc"]
-    max_drop: float = Field(gt=0, lt=1)
+    metric: str  # empty: the task's own (binary roc_auc, multi-class macro_f1, regression r2)
+    max_drop: float = Field(gt=0)
     weight: float = Field(ge=0)
 
 

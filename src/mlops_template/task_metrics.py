@@ -32,6 +32,11 @@ from sklearn.metrics import (
 )
 
 MAX_CURVE_POINTS = 200
+METRIC_NAMES = {
+    "binary": ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "log_loss", "brier"),
+    "multiclass": ("accuracy", "balanced_accuracy", "macro_f1", "log_loss"),
+    "regression": ("rmse", "mae", "r2"),
+}
 Rows = list[dict[str, Any]]
 
 
