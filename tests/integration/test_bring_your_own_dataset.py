@@ -21,11 +21,11 @@ import pytest
 import yaml
 
 from tests.integration.byod.datasets import DATASETS, Dataset
-from tests.integration.test_dvc_pipeline import STAGES, stages_run
 from tests.repos import clone_tracked_files, commit, run
 
 pytestmark = pytest.mark.slow
 
+STAGES = ("ingest", "validate", "prepare", "split", "train", "evaluate")
 ALL_PLOTS = ("roc", "precision_recall", "confusion", "calibration", "predicted_vs_actual", "residuals")
 OTHER_MODEL = {"binary": "random_forest", "multiclass": "logistic_regression", "regression": "logistic_regression"}
 
@@ -68,7 +68,7 @@ def swapped(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def test_every_stage_runs_and_the_model_clears_the_tasks_gate(swapped: Swapped) -> None:
-    assert stages_run(swapped.repro.stdout) == set(STAGES)
+    assert {stage for stage in STAGES if f"Running stage '{stage}'" in swapped.repro.stdout} == set(STAGES)
     gate = swapped.json("metrics/quality_gate.json")
     assert gate["passed"] is True
     assert set(gate["checks"]) == set(swapped.dataset.evaluate["min_metrics"]) | set(

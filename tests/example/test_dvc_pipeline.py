@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.example import example_only
 from tests.repos import clone_tracked_files, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, example_only]
 
 STAGES = ("ingest", "validate", "prepare", "split", "train", "evaluate")
 OUTPUTS = (

@@ -17,6 +17,9 @@ from mlops_template.split import split
 from mlops_template.task_metrics import binary_metrics as classification_metrics
 from mlops_template.train import train
 from mlops_template.validate import run_gate
+from tests.example import example_only
+
+pytestmark = example_only
 
 
 @pytest.fixture(scope="module")
