@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-swap test-fast lint format sample bench bench-drift clean pull report report-check post-report drift drift-issue drift-retrain keepalive ci-lint ci-local test-workflows
+.PHONY: help install run test test-swap test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull report report-check post-report drift drift-issue drift-retrain keepalive ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -52,7 +52,7 @@ post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR commen
 PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
-test: install lint ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
+test: install lint monitoring-tools ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
 	pytest -m "not act" $(PYTEST_PARALLEL) --durations=10
 
 test-swap: install ## `make test` in a clone with another dataset (TASK=regression|binary|multiclass): the two-file promise (minutes)
@@ -91,6 +91,22 @@ drift-retrain: install ## Retrain on the training data + the labelled current ba
 
 keepalive: install ## Keep the scheduled drift workflow enabled: re-enable it via the API once main is quiet (no commits)
 	mlops keepalive
+
+# Debian's `prometheus` package brings promtool and the server the monitoring tests run
+# (deploy/monitoring/, tests/integration/test_monitoring.py); without root or apt they skip.
+monitoring-tools: ## Install Prometheus + promtool (Debian's prometheus) when missing; says why when it cannot
+	@if command -v promtool >/dev/null && command -v prometheus >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's prometheus package (promtool + server) for the monitoring tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	else \
+		echo "monitoring-tools: promtool/prometheus missing and apt-get unusable here (not root, or not Debian):" \
+			"the monitoring tests skip; install Prometheus 2.x to run them"; \
+	fi
+
+check-monitoring: monitoring-tools ## The alert rules are valid and their unit tests pass (promtool, deploy/monitoring/)
+	promtool check rules deploy/monitoring/alert-rules.yaml
+	promtool test rules deploy/monitoring/alert-rules.test.yaml
 
 bench-drift: install ## Time the drift statistics on 1M rows x 20 features -> benchmarks/results/drift_speed.md
 	python -m benchmarks.drift_speed

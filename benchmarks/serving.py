@@ -203,7 +203,7 @@ def in_process(files: dict[str, Path], model_dir: Path, seconds: float) -> dict[
 def write_params(folder: Path, name: str, overrides: dict[str, Any]) -> Path:
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     params["serve"].update(overrides)
-    params["paths"]["inference_log_dir"] = str(folder / f"log-{name}")
+    params["serve"]["inference_log"]["url"] = str(folder / f"log-{name}")
     path = folder / f"params-{name}.yaml"
     path.write_text(yaml.safe_dump(params), encoding="utf-8")
     return path

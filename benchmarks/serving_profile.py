@@ -7,8 +7,9 @@ Stages, in the order a request meets them: JSON parsing (for one row BentoML's, 
 pydantic request model; for a batch msgspec, as the batch routes do), the checked raw
 columns (for a batch, serving/batch_json.py), `clean_columns`, the saved Pipeline's
 `predict_proba` (its preprocessing and its model separately), and the inference log
-(`InferenceLog.append_frame`: one orjson line per batch, written by the service's
-background thread, off the request path but holding the GIL). A last row times the
+(`batch_table` + `LogStore.write`: the batch as a Parquet file in a local folder, as the
+service's background thread writes it, off the request path but partly holding the GIL;
+the service writes one file per flush, not per batch, so this is an upper bound). A last row times the
 general reader a batch takes when the fast one declines (a number sent as text, an
 invalid value). Medians over repeated calls, one OpenMP thread, a trained model needed
 (`make run`).
@@ -31,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.serving import ROOT, SHAPES, Shape, payloads
 from mlops_template.cleaning import clean_columns
-from mlops_template.inference_log import InferenceLog
+from mlops_template.logstore import LogStore, batch_table
 from mlops_template.serving.batch_json import checked_body, read_batch, vouched_batch
 from mlops_template.serving.columnar import Columns
 from mlops_template.serving.predictor import Predictor
@@ -71,7 +72,7 @@ def profile(shape: Shape, body: bytes, predictor: Predictor, folder: Path) -> li
     features = preprocess.transform(clean)
     probability = model.predict_proba(features)[:, 1]
     labels = probability >= predictor.threshold
-    log = InferenceLog(folder / f"log-{size}")
+    store = LogStore(str(folder / f"log-{size}"))
     when = datetime.now(UTC)
     return [
         median_ms(parse),
@@ -79,7 +80,7 @@ def profile(shape: Shape, body: bytes, predictor: Predictor, folder: Path) -> li
         median_ms(lambda: clean_columns(columns, size)),
         median_ms(lambda: preprocess.transform(clean)),
         median_ms(lambda: model.predict_proba(features)),
-        median_ms(lambda: log.append_frame(columns, probability, labels, "v", when)),
+        median_ms(lambda: store.write(batch_table(columns, probability, labels, "v", when), when)),
         median_ms(partial(checked_body, body, size)) if size > 1 else float("nan"),
     ]
 
@@ -97,7 +98,7 @@ STAGES = [
     "clean_columns",
     "Pipeline: preprocessing",
     "Pipeline: model",
-    "log: append_frame (orjson, a line per batch)",
+    "log: a Parquet file of the batch (background thread)",
     "instead of the first two, the general reader (orjson, column checks): a batch the first declines",
 ]
 

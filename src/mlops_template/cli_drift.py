@@ -4,6 +4,7 @@ and the keep-alive of the scheduled workflow. Part of the one `mlops` app (`cli.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -103,12 +104,11 @@ def drift_retrain(
     from mlops_template.drift import check
     from mlops_template.drift.github import GitHubError, open_retrain_pull_request
     from mlops_template.drift.retrain import RetrainError, pull_request_body, retrain
-    from mlops_template.inference_log import now
 
     p = read_params(params)
     branch = p.drift.retrain.branch
     try:
-        result = retrain(p, now(), branch=branch, base=base, push=push)
+        result = retrain(p, datetime.now(UTC), branch=branch, base=base, push=push)
         typer.echo(f"committed {result.commit[:12]} on {branch}: {result.rows_added:,} rows added from {result.source}")
         if push:
             summary = None
@@ -119,6 +119,34 @@ def drift_retrain(
             typer.echo(open_retrain_pull_request(p, branch, base, title, body))
     except (RetrainError, GitHubError) as exc:
         fail(str(exc))
+
+
+@app.command("labelled-batch")
+@user_errors
+def labelled_batch(
+    params: ParamsOption = DEFAULT_PARAMS,
+    out: Annotated[
+        Path | None, typer.Option(help="The Parquet file to write; default: data.labelled_dir/<today>.parquet.")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Join predictions of this many days back; default: drift.window_days.")
+    ] = None,
+) -> None:
+    """The delayed labels (drift.labels) joined to the logged predictions: contract-shaped rows to train on."""
+    from mlops_template.drift.labels import labelled_batch as build
+    from mlops_template.drift.labels import write_batch
+    from mlops_template.features import contract
+
+    p = read_params(params)
+    now = datetime.now(UTC)
+    since = now - timedelta(days=days or p.drift.window_days)
+    batch = build(p, since)
+    path = write_batch(batch, out or p.data.labelled_dir / f"{now:%Y-%m-%d}.parquet")
+    positive = int(batch[contract().target.name].sum())
+    typer.echo(
+        f"wrote {len(batch):,} labelled rows ({positive:,} positive) to {path}; "
+        f"track it with `dvc add {path}` and list it in data.extra_inputs to train on it"
+    )
 
 
 @app.command()

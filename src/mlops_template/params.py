@@ -6,6 +6,7 @@ with the key's name instead of deep inside a stage.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mlops_template.errors import UserError
 
 DEFAULT_PARAMS = Path("params.yaml")
+INFERENCE_LOG_URL_ENV = "MLOPS_INFERENCE_LOG_URL"
+LABELS_URL_ENV = "MLOPS_LABELS_URL"
 
 
 class _Section(BaseModel):
@@ -30,6 +33,8 @@ class SampleParams(_Section):
 
 class DataParams(_Section):
     input: str
+    extra_inputs: tuple[str, ...] = ()
+    labelled_dir: Path = Path("data/labelled")
     sample: SampleParams
 
 
@@ -44,7 +49,6 @@ class PathParams(_Section):
     segment_metrics: Path
     quality_gate: Path
     plots_dir: Path
-    inference_log_dir: Path
     drift_dir: Path
     report_dir: Path
 
@@ -143,6 +147,15 @@ class DriftRetrainParams(_Section):
     branch: str = Field(min_length=1)
 
 
+class DriftLabelsParams(_Section):
+    url: str  # "" = no labels; a CSV/Parquet file, an http(s) URL, or a folder/prefix of such files
+    time_column: str = Field(min_length=1)
+
+    def location(self) -> str:
+        """Where the labels are: MLOPS_LABELS_URL when set (a job's environment), else `url`."""
+        return os.environ.get(LABELS_URL_ENV) or self.url
+
+
 class DriftParams(_Section):
     sources: tuple[DriftSource, ...] = Field(min_length=1)
     window_days: int = Field(gt=0)
@@ -162,6 +175,7 @@ class DriftParams(_Section):
     trigger_score: float = Field(gt=0)
     prediction: DriftPredictionParams
     performance: DriftPerformanceParams
+    labels: DriftLabelsParams
     plots: int = Field(ge=0, le=20)
     issue: DriftIssueParams
     retrain: DriftRetrainParams
@@ -170,8 +184,14 @@ class DriftParams(_Section):
 
 class InferenceLogParams(_Section):
     enabled: bool
+    url: str = Field(min_length=1)  # a folder or an fsspec URL (s3://, gs://, az://)
     flush_seconds: float = Field(gt=0)
     max_buffered_rows: int = Field(gt=0)
+
+    def location(self) -> str:
+        """Where the log is: MLOPS_INFERENCE_LOG_URL when set (the deployment's environment: the
+        image carries params.yaml), else `url`. The service and the drift check both ask here."""
+        return os.environ.get(INFERENCE_LOG_URL_ENV) or self.url
 
 
 class ServeParams(_Section):

@@ -103,7 +103,7 @@ def test_every_command_of_the_three_modules_is_one_mlops_command() -> None:
     assert set(getattr(group, "commands", {})) == {
         *("generate-sample", "ingest", "validate", "prepare", "split", "train", "evaluate"),
         *("report", "report-check", "register"),
-        *("drift", "drift-issue", "drift-retrain", "keepalive"),
+        *("drift", "drift-issue", "drift-retrain", "labelled-batch", "keepalive"),
         *("smoke", "deploy", "rollback", "release", "kubeconfig"),
     }
 

@@ -1,19 +1,22 @@
-"""The inference log: a batch per line written, a prediction per row read back, as received."""
+"""The inference log store (local folder here; S3 in tests/integration/test_log_store_s3.py):
+a Parquet file per write in its hour's folder, a prediction per row read back, as received."""
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import os
-import threading
+import re
+import socket
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from mlops_template.inference_log import META_COLUMNS, InferenceLog, InferenceLogError, read_log
+from mlops_template.logstore import META_COLUMNS, LogStore, LogStoreError, batch_table
 from mlops_template.serving.request import record_model, records_to_columns
 
 DAY = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
@@ -27,6 +30,7 @@ def service_columns(rows: int, seed: int = 0) -> dict[str, np.ndarray]:
     records = []
     for i in range(rows):
         values: dict[str, Any] = {
+            "customer_id": f"C{seed}-{i}",
             "signup_date": f"2024-02-{1 + i % 29:02d}",
             "age": None if i % 3 == 0 else float(rng.integers(18, 90)),
             "region": ODD[i % len(ODD)] if i % 5 else None,
@@ -37,34 +41,43 @@ def service_columns(rows: int, seed: int = 0) -> dict[str, np.ndarray]:
     return records_to_columns(records)
 
 
-def as_sent(features: pd.DataFrame | dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    """Rows as plain values, None for missing, to compare what was logged with what was read."""
-    frame = pd.DataFrame(features).astype(object)
-    return frame.where(frame.notna(), None).to_dict("records")
+def _spelling(value: Any) -> Any:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return value if isinstance(value, float | str) else str(value)
+
+
+def as_sent(features: pd.DataFrame | dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows as the log keeps them: numbers as numbers, anything else as its text (a CSV export's
+    spelling, a JSON true as "true"), None for missing."""
+    columns = {name: [_spelling(v) for v in np.asarray(values, dtype=object).tolist()] for name, values in
+               (features.items() if isinstance(features, dict) else features.to_dict("series").items())}  # fmt: skip
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def rows(table: pd.DataFrame, like: pd.DataFrame | dict[str, Any]) -> list[dict[str, Any]]:
-    """The logged rows of `table`, in the columns of `like`."""
+    """The logged rows of `table`, in the columns of `like`, as plain values."""
     return as_sent(table[list(like)])
 
 
-def log_batch(
-    log: InferenceLog, features: pd.DataFrame | dict[str, np.ndarray], when: datetime, version: str = "churn:1"
-) -> np.ndarray:
+def log_batch(store: LogStore, features: Any, when: datetime, version: str = "churn:1") -> np.ndarray:
     probability = np.linspace(0.05, 0.95, len(pd.DataFrame(features)))
-    log.append_frame(features, probability, probability >= 0.5, version, when)
+    store.write(batch_table(features, probability, probability >= 0.5, version, when), when)
     return probability
 
 
-def test_a_batch_is_one_line_and_reads_back_as_sent(tmp_path: Path) -> None:
+def test_a_batch_is_one_parquet_file_in_its_hour_and_reads_back_as_sent(tmp_path: Path) -> None:
+    store = LogStore(str(tmp_path / "log"))
     columns = service_columns(40)
-    probability = log_batch(InferenceLog(tmp_path), columns, DAY)
-    (path,) = tmp_path.iterdir()
-    assert path.name == f"predictions-2026-01-02-{os.getpid()}.jsonl"
-    line, end = path.read_bytes().split(b"\n")  # (str.splitlines would also split at the U+2028 in ODD)
-    assert json.loads(line)["rows"] == 40
-    assert end == b""
-    table = read_log(tmp_path)
+    probability = log_batch(store, columns, DAY)
+    (path,) = store.files()
+    folder, name = path.rsplit("/", 1)
+    assert folder == f"{tmp_path}/log/date=2026-01-02/hour=12"
+    assert re.fullmatch(rf"{re.escape(socket.gethostname())}-{os.getpid()}-[0-9a-f]{{32}}\.parquet", name)
+    assert pq.read_metadata(path).num_rows == 40
+    table = store.read()
     assert list(table.columns) == [*columns, *META_COLUMNS]
     assert rows(table, columns) == as_sent(columns)
     assert set(ODD) <= set(table["region"].dropna())
@@ -72,85 +85,66 @@ def test_a_batch_is_one_line_and_reads_back_as_sent(tmp_path: Path) -> None:
     assert table["label"].tolist() == (probability >= 0.5).tolist()
     assert table["model_version"].eq("churn:1").all()
     assert (table["probability"].dtype, table["label"].dtype, table["age"].dtype) == (float, bool, float)
-    assert str(table["timestamp"].dtype).endswith(", UTC]")
+    assert str(table["timestamp"].dtype) == "datetime64[us, UTC]"
     assert table["timestamp"].eq(pd.Timestamp(DAY)).all()
 
 
-def test_batches_keep_their_order_and_go_to_their_utc_day(tmp_path: Path) -> None:
-    log = InferenceLog(tmp_path)
+def test_batches_go_to_their_utc_hour_and_read_back_oldest_first(tmp_path: Path) -> None:
+    store = LogStore(str(tmp_path))
     late = datetime(2026, 1, 1, 23, 59, 59, tzinfo=UTC)
     berlin_just_after_midnight = datetime(2026, 1, 2, 0, 30, tzinfo=timezone(timedelta(hours=1)))  # 23:30 UTC
     next_day = datetime(2026, 1, 2, 0, 0, 1, tzinfo=UTC)
     batches = [service_columns(3, seed) for seed in range(4)]
-    for columns, when in zip(batches, [late, berlin_just_after_midnight, next_day, next_day], strict=True):
-        log_batch(log, columns, when, version=f"churn:{when:%d}")
-    lines = {path.name[12:22]: len(path.read_bytes().splitlines()) for path in tmp_path.iterdir()}
-    assert lines == {"2026-01-01": 2, "2026-01-02": 2}
-    table = read_log(tmp_path)
-    assert rows(table, batches[0]) == [row for columns in batches for row in as_sent(columns)]
-    expected = [late] * 3 + [berlin_just_after_midnight] * 3 + [next_day] * 6
+    for columns, when in zip(batches, [next_day, late, berlin_just_after_midnight, next_day], strict=True):
+        log_batch(store, columns, when, version=f"churn:{when:%d}")
+    folders = sorted(path.split("/")[-3] + "/" + path.split("/")[-2] for path in store.files())
+    assert folders == ["date=2026-01-01/hour=23"] * 2 + ["date=2026-01-02/hour=00"] * 2
+    table = store.read()
+    expected = [berlin_just_after_midnight] * 3 + [late] * 3 + [next_day] * 6
     assert table["timestamp"].tolist() == [pd.Timestamp(t).tz_convert("UTC") for t in expected]
+    assert rows(table, batches[2])[:3] == as_sent(batches[2])  # a batch keeps its rows' order
 
 
-def test_since_leaves_out_earlier_batches_and_older_days(tmp_path: Path) -> None:
-    log = InferenceLog(tmp_path)
+def test_since_lists_and_reads_only_the_days_it_needs(tmp_path: Path) -> None:
+    store = LogStore(str(tmp_path))
     for hours in (-30, -2, 0, 1):
-        log_batch(log, service_columns(2, seed=hours + 100), DAY + timedelta(hours=hours))
-    assert len(read_log(tmp_path)) == 8
-    assert len(read_log(tmp_path, since=DAY - timedelta(hours=2))) == 6
-    assert len(read_log(tmp_path, since=DAY)) == 4
-    assert read_log(tmp_path, since=DAY + timedelta(hours=2)).empty
-    # A file of a day before `since` is not even opened: its lines are all older.
-    old_day = tmp_path / "predictions-2025-12-31-1.jsonl"
-    old_day.write_text('{"not": "a batch"}\n', encoding="utf-8")
-    assert len(read_log(tmp_path, since=DAY - timedelta(hours=2))) == 6
-    with pytest.raises(InferenceLogError, match=r"predictions-2025-12-31-1\.jsonl, line 1"):
-        read_log(tmp_path)
+        log_batch(store, service_columns(2, seed=hours + 100), DAY + timedelta(hours=hours))
+    assert len(store.read()) == 8
+    assert len(store.read(since=DAY - timedelta(hours=2))) == 6
+    assert len(store.read(since=DAY)) == 4
+    assert store.read(since=DAY + timedelta(hours=2)).empty
+    # A day before `since` is not even listed: a broken file there does not matter.
+    old_day = tmp_path / "date=2025-12-31" / "hour=03"
+    old_day.mkdir(parents=True)
+    (old_day / "w-1.parquet").write_text("not parquet", encoding="utf-8")
+    assert len(store.read(since=DAY - timedelta(hours=2))) == 6
+    with pytest.raises(LogStoreError, match=rf"inference log at {re.escape(str(tmp_path))} cannot be read"):
+        store.read()
     with pytest.raises(ValueError, match="timezone-aware"):
-        read_log(tmp_path, since=datetime(2026, 1, 1))
+        store.read(since=datetime(2026, 1, 1))
 
 
-def test_a_torn_last_line_is_skipped_and_the_next_batch_starts_a_new_line(tmp_path: Path) -> None:
-    first, second, third = service_columns(5, 1), service_columns(6, 2), service_columns(7, 3)
-    log_batch(InferenceLog(tmp_path), first, DAY)
-    log_batch(InferenceLog(tmp_path), second, DAY)
-    (path,) = tmp_path.iterdir()
-    text = path.read_bytes()
-    path.write_bytes(text[: len(text) - 40])  # a crash in the middle of the second line
-    assert rows(read_log(tmp_path), first) == as_sent(first)
-    log_batch(InferenceLog(tmp_path), third, DAY)  # a process with the same pid appends to that file
-    assert rows(read_log(tmp_path), first) == as_sent(first) + as_sent(third)
+def test_a_file_being_written_is_not_read(tmp_path: Path) -> None:
+    store = LogStore(str(tmp_path))
+    log_batch(store, service_columns(3), DAY)
+    (path,) = store.files()
+    Path(path).with_name(".half-written.parquet.tmp").write_bytes(b"PAR1 half")
+    Path(path).with_name("_SUCCESS").write_bytes(b"")
+    assert store.files() == [path]
+    assert len(store.read()) == 3
 
 
-def test_a_line_of_the_per_prediction_format_reads_as_a_batch_of_one(tmp_path: Path) -> None:
-    """Logs written before the batch format still count for the drift check."""
-    columns = service_columns(3)
-    old = {
-        "timestamp": DAY.isoformat(),
-        "model_version": "churn:0",
-        "probability": 0.25,
-        "label": False,
-        "features": as_sent(columns)[0],
-    }
-    (tmp_path / f"predictions-2026-01-02-{os.getpid()}.jsonl").write_text(json.dumps(old) + "\n", encoding="utf-8")
-    log_batch(InferenceLog(tmp_path), columns, DAY)
-    table = read_log(tmp_path)
-    assert rows(table, columns) == as_sent(columns)[:1] + as_sent(columns)
-    assert table["model_version"].tolist() == ["churn:0", "churn:1", "churn:1", "churn:1"]
-    assert table["probability"].iloc[0] == 0.25
-
-
-def test_columns_missing_from_some_batches_are_missing_in_their_rows(tmp_path: Path) -> None:
-    log = InferenceLog(tmp_path)
-    log_batch(log, pd.DataFrame({"age": [41.0, np.nan]}), DAY)
-    log_batch(log, pd.DataFrame({"region": ["north"], "age": [7.0]}), DAY)
-    log_batch(log, pd.DataFrame({"region": ["south"]}), DAY)
-    table = read_log(tmp_path)
-    assert list(table.columns) == ["age", "region", *META_COLUMNS]
-    assert as_sent(table[["age", "region"]]) == [
+def test_columns_missing_from_some_files_are_missing_in_their_rows(tmp_path: Path) -> None:
+    store = LogStore(str(tmp_path))
+    log_batch(store, pd.DataFrame({"age": [41, 7]}), DAY)  # integers in one file, floats in another
+    log_batch(store, pd.DataFrame({"region": ["north"], "age": [7.5]}), DAY + timedelta(minutes=1))
+    log_batch(store, pd.DataFrame({"region": ["south"]}), DAY + timedelta(minutes=2))
+    table = store.read()
+    assert sorted(table.columns) == sorted(["age", "region", *META_COLUMNS])
+    assert rows(table, {"age": 0, "region": 0}) == [
         {"age": 41.0, "region": None},
-        {"age": None, "region": None},
-        {"age": 7.0, "region": "north"},
+        {"age": 7.0, "region": None},
+        {"age": 7.5, "region": "north"},
         {"age": None, "region": "south"},
     ]
 
@@ -162,53 +156,37 @@ def test_a_table_and_its_numpy_columns_are_logged_alike(tmp_path: Path) -> None:
         "flag": np.array([True, False] * 3),
         "when": np.array(["2024-02-29T10:00", "NaT"] * 3, dtype="datetime64[s]"),
     }
-    log_batch(InferenceLog(tmp_path / "columns"), columns, DAY)
-    log_batch(InferenceLog(tmp_path / "frame"), pd.DataFrame(columns), DAY)
-    from_columns, from_frame = read_log(tmp_path / "columns"), read_log(tmp_path / "frame")
+    log_batch(LogStore(str(tmp_path / "columns")), columns, DAY)
+    log_batch(LogStore(str(tmp_path / "frame")), pd.DataFrame(columns), DAY)
+    from_columns, from_frame = LogStore(str(tmp_path / "columns")).read(), LogStore(str(tmp_path / "frame")).read()
     pd.testing.assert_frame_equal(from_columns, from_frame)
     assert rows(from_columns, {"when": None})[:2] == [{"when": "2024-02-29T10:00:00"}, {"when": None}]
+    assert rows(from_columns, {"has_partner": None})[:4] == [
+        {"has_partner": "Y"},
+        {"has_partner": "true"},
+        {"has_partner": "no"},
+        {"has_partner": None},
+    ]
     assert from_columns["count"].tolist() == list(range(6))
 
 
-def test_a_line_that_is_not_a_batch_is_a_clear_error(tmp_path: Path) -> None:
-    log_batch(InferenceLog(tmp_path), service_columns(2), DAY)
-    (path,) = tmp_path.iterdir()
-    line = json.loads(path.read_text(encoding="utf-8"))
-    line["label"] = line["label"][:1]
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line) + "\n")
-    with pytest.raises(InferenceLogError, match=r"line 2: .*a batch of 2 rows holds columns of \[1, 2\] values"):
-        read_log(tmp_path)
-
-
-def test_append_frame_refuses_answers_that_do_not_match_the_rows(tmp_path: Path) -> None:
+def test_a_batch_table_refuses_answers_that_do_not_match_the_rows() -> None:
     with pytest.raises(ValueError, match=r"features of \[3\] rows, \(2,\) probabilities"):
-        InferenceLog(tmp_path).append_frame(service_columns(3), np.zeros(2), np.zeros(2, dtype=bool), "m", DAY)
+        batch_table(service_columns(3), np.zeros(2), np.zeros(2, dtype=bool), "m", DAY)
     with pytest.raises(ValueError, match=r"features of \[3\] rows"):
-        InferenceLog(tmp_path).append_frame(pd.DataFrame(service_columns(3)), np.zeros(2), np.zeros(2), "m", DAY)
-    assert not tmp_path.exists() or not any(tmp_path.iterdir())
+        batch_table(pd.DataFrame(service_columns(3)), np.zeros(2), np.zeros(2), "m", DAY)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        batch_table(service_columns(1), np.zeros(1), np.zeros(1), "m", datetime(2026, 1, 1))
 
 
-def test_threads_writing_at_once_never_mix_their_lines(tmp_path: Path) -> None:
-    log = InferenceLog(tmp_path)
-    batches = [service_columns(25, seed) for seed in range(4)]
-
-    def write(columns: dict[str, np.ndarray]) -> None:
-        for _ in range(20):
-            log_batch(log, columns, DAY)
-
-    threads = [threading.Thread(target=write, args=(columns,)) for columns in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    table = read_log(tmp_path)
-    assert len(table) == 4 * 20 * 25
-    logged = [rows(table.iloc[start : start + 25], batches[0]) for start in range(0, len(table), 25)]
-    assert sorted(map(str, logged)) == sorted(str(as_sent(columns)) for columns in batches for _ in range(20))
+def test_an_empty_or_absent_log_is_an_empty_table(tmp_path: Path) -> None:
+    assert LogStore(str(tmp_path / "nothing-yet")).read().empty
+    assert LogStore(str(tmp_path / "nothing-yet")).files() == []
+    (tmp_path / "empty").mkdir()
+    assert LogStore(str(tmp_path / "empty")).read(since=DAY).empty
 
 
-def test_an_empty_log_is_an_empty_table(tmp_path: Path) -> None:
-    assert read_log(tmp_path / "nothing-yet").empty
-    InferenceLog(tmp_path).append_frame(service_columns(0), np.zeros(0), np.zeros(0, dtype=bool), "m", DAY)
-    assert read_log(tmp_path).empty
+@pytest.mark.skipif(importlib.util.find_spec("gcsfs") is not None, reason="gcsfs is installed (the gcs extra)")
+def test_a_storage_without_its_back_end_names_the_extra_to_install() -> None:
+    with pytest.raises(LogStoreError, match=r"gs://bucket/log.*uv sync --extra gcs"):
+        LogStore("gs://bucket/log")

@@ -1,12 +1,10 @@
 """Units of the service: the request model read off the contract, the frame it builds,
-coalescing of concurrent requests, and the buffered inference log."""
+and coalescing of concurrent requests (the buffered inference log: test_log_buffer.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,9 +19,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.cleaning import clean_features
 from mlops_template.features import contract
-from mlops_template.inference_log import InferenceLog, read_log
 from mlops_template.serving.coalesce import INLINE_ROWS, Coalescer
-from mlops_template.serving.log_buffer import LogBuffer
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import BatchPrediction, record_model, records_to_columns
 
@@ -241,14 +237,3 @@ def test_without_coalescing_every_request_is_its_own_call() -> None:
 
     asyncio.run(scenario())
     assert calls == [1] * 5
-
-
-def test_the_log_buffer_writes_in_the_background_and_counts_what_it_drops(tmp_path: Path) -> None:
-    buffer = LogBuffer(InferenceLog(tmp_path), flush_seconds=0.05, max_buffered_rows=3)
-    frame = pd.DataFrame({"age": [1.0, 2.0]})
-    when = datetime.now(UTC)
-    for _ in range(3):
-        buffer.add(frame, np.array([0.1, 0.9]), np.array([False, True]), "m:1", when)
-    buffer.close()
-    assert buffer.written_rows + buffer.dropped_rows == 6
-    assert len(read_log(tmp_path)) == buffer.written_rows >= 2

@@ -80,6 +80,7 @@ def build_world(root: Path, *, with_model: bool = True) -> World:
     paths = {k: str(root / v) for k, v in data["paths"].items()}
     data["paths"] = paths
     data["drift"] |= {"sources": ["file"], "plots": 2}
+    data["serve"]["inference_log"]["url"] = str(root / "logs" / "inference")
     for key in ("train", "test"):
         Path(paths[key]).parent.mkdir(parents=True, exist_ok=True)
     train.to_parquet(paths["train"], index=False)

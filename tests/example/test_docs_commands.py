@@ -81,6 +81,10 @@ MAKE_DRY_RUN = {
     "make release ENV=production IMAGE_REF=ghcr.io/acme/repo/service:$(git rev-parse HEAD) "
     "URL=https://churn.example.com": "make -n: needs a cluster and a deployed service",
     "make rollback ENV=production": "make -n: needs a cluster; tests/code/test_deploy.py",
+    "make check-monitoring": (
+        "make -n: it installs Debian's prometheus when missing (root, apt); "
+        "tests/integration/test_monitoring.py runs the same promtool commands"
+    ),
 }
 
 # Commands run in another form, and why.
@@ -100,6 +104,10 @@ REWRITTEN = {
     "mlops drift --source inference_log": (
         "mlops drift --help",
         "needs a trained model and a service's log (tests/example/test_drift_cases.py)",
+    ),
+    "mlops labelled-batch --out data/labelled/2026-12-01.parquet": (
+        "mlops labelled-batch --help",
+        "needs a service's log and delayed labels; tests/code/test_labels.py runs it on both",
     ),
     "mlops rollback --env production --to ghcr.io/acme/repo/service:$(git rev-parse HEAD~1)": (
         "mlops rollback --help",

@@ -8,17 +8,18 @@ probabilities are used), the fallback order of sources, and performance drift wi
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from mlops_template.cli import app
-from mlops_template.inference_log import InferenceLog
+from mlops_template.logstore import LogStore, batch_table
 from tests.example import example_only
 from tests.example.drift_world import World, build_world, raw_batch, reference_split, shifted
 
@@ -151,13 +152,20 @@ def test_performance_drift_with_labels(world: World) -> None:
     assert set(verdicts(document).values()) == {"no drift"}
 
 
-def log_raw(log_dir: Path, raw: pd.DataFrame, probability: float, batch_rows: int = 250) -> None:
-    """`raw` in the inference log, a line per batch as the service writes it, every answer `probability`."""
-    log = InferenceLog(log_dir)
+def log_raw(
+    log_dir: Path,
+    raw: pd.DataFrame,
+    probability: float | np.ndarray,
+    batch_rows: int = 250,
+    when: datetime | None = None,
+) -> None:
+    """`raw` in the inference log, a file per batch as the service writes it, the answers `probability`."""
+    store = LogStore(str(log_dir))
+    answers = np.broadcast_to(np.asarray(probability, dtype=float), len(raw))
+    when = when or datetime.now(UTC)
     for start in range(0, len(raw), batch_rows):
-        batch = raw.iloc[start : start + batch_rows]
-        answers = np.full(len(batch), probability)
-        log.append_frame(batch, answers, answers >= 0.5, "churn:test", datetime.now(UTC))
+        batch, scores = raw.iloc[start : start + batch_rows], answers[start : start + batch_rows]
+        store.write(batch_table(batch, scores, scores >= 0.5, "churn:test", when), when)
 
 
 def test_inference_log_source_uses_logged_probabilities(world: World) -> None:
@@ -197,15 +205,46 @@ def test_the_inference_log_keeps_unseen_categories_as_received(world: World) -> 
     assert code == EXIT_DRIFT
 
 
-def test_a_line_that_is_not_a_batch_cannot_be_checked(world: World) -> None:
+def test_a_file_that_is_not_parquet_cannot_be_checked(world: World) -> None:
     log_dir = world.root / "logs" / "foreign"
-    log_dir.mkdir(parents=True)
-    (log_dir / f"predictions-{datetime.now(UTC):%Y-%m-%d}-1.jsonl").write_text('{"other": 1}\n', encoding="utf-8")
+    folder = log_dir / f"date={datetime.now(UTC):%Y-%m-%d}" / "hour=00"
+    folder.mkdir(parents=True)
+    (folder / "worker-1.parquet").write_text('{"other": 1}\n', encoding="utf-8")
     code, document, output = check(world, None, params=params_with_log(world, log_dir))
     assert code == EXIT_CANNOT_CHECK
-    assert "the inference log cannot be read" in document["summary"]
-    assert "-1.jsonl, line 1" in document["summary"]
+    assert f"the inference log at {log_dir} cannot be read" in document["summary"]
+    assert "worker-1.parquet" in document["summary"]
     assert "Traceback" not in output
+
+
+def test_delayed_labels_give_the_logged_batch_its_performance_check(world: World) -> None:
+    """The log has no target; labels arriving later (by id, after the prediction) supply it."""
+    log_dir = world.root / "logs" / "labelled"
+    current = raw_batch(1_600, seed=31).drop_duplicates(subset="customer_id").iloc[:1_500]  # one label per prediction
+    truth = current["churned"].map(lambda v: str(v).strip().lower() in {"yes", "y", "true", "1"})
+    predicted = datetime.now(UTC) - timedelta(days=2)
+    scores = np.where(truth, 0.3, 0.7)  # the model has it backwards now: performance drift
+    log_raw(log_dir, current.drop(columns=["churned", "notes"]), scores, when=predicted)
+    labels = pd.DataFrame(
+        {
+            "customer_id": current["customer_id"],
+            "churned": truth.map({True: "yes", False: "no"}),
+            "labelled_at": (predicted + timedelta(days=1)).isoformat(),
+        }
+    ).iloc[:1_200]
+    labels_file = world.write_csv(labels, "labels.csv")
+    settings = yaml.safe_load(params_with_log(world, log_dir).read_text(encoding="utf-8"))
+    settings["drift"]["labels"]["url"] = str(labels_file)
+    params = world.root / "params-labelled.yaml"
+    params.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    code, document, output = check(world, None, params=params)
+    assert document["current"]["source"] == "inference_log", output
+    assert document["current"]["labelled_rows"] == 1_200
+    assert "1,200 of the 1,200 labels" in " ".join(document["notes"])
+    assert document["performance"]["labelled_rows"] == 1_200
+    assert document["performance"]["current"] < 0.1
+    assert document["performance"]["verdict"] == "drift"
+    assert code == EXIT_DRIFT
 
 
 def test_sources_fall_back_in_order_and_name_what_was_tried(world: World) -> None:

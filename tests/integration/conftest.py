@@ -70,7 +70,7 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> 
     settings["data"]["input"] = str(folder / "input.csv")
     settings["paths"] = {key: str(folder / value) for key, value in settings["paths"].items()}
     settings["serve"]["workers"] = 1
-    settings["serve"]["inference_log"]["flush_seconds"] = 0.2
+    settings["serve"]["inference_log"] |= {"flush_seconds": 0.2, "url": str(folder / "logs" / "inference")}
     params_file = folder / "params.yaml"
     params_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
     params = load_params(params_file)

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from mlops_template.data.generate import GeneratorSettings, generate_raw
 from mlops_template.features import contract
-from mlops_template.inference_log import read_log
+from mlops_template.logstore import LogStore
 from mlops_template.prepare import prepare
 from mlops_template.schema import RawRecords
 from mlops_template.serving.request import EARLIEST_DATE, LATEST_DATE, record_model
@@ -293,11 +293,12 @@ def test_any_record_inside_the_contract_is_scored(client: httpx.Client, record: 
 def test_every_prediction_reaches_the_inference_log(
     client: httpx.Client, served: Served, records: list[dict[str, Any]]
 ) -> None:
-    before = len(read_log(served.model.params.paths.inference_log_dir))
+    store = LogStore(served.model.params.serve.inference_log.url)
+    before = len(store.read())
     post(client, "/predict", records[0])
     post(client, "/predict_batch", {"records": records[:10]})
     deadline = time.monotonic() + 10
-    while (log := read_log(served.model.params.paths.inference_log_dir)).shape[0] < before + 11:
+    while (log := store.read()).shape[0] < before + 11:
         assert time.monotonic() < deadline, "the inference log was not written within 10 s"
         time.sleep(0.2)
     last = log.tail(10)

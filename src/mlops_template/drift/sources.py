@@ -4,7 +4,9 @@ Reference: the train split (`paths.train`), the data the deployed model was fitt
 already clean. Current: the first source of `drift.sources` that has data —
 
 - `inference_log`: what the service was asked during the last `drift.window_days` days,
-  raw as received, with the probabilities it answered;
+  raw as received, with the probabilities it answered, read from the log store
+  (`serve.inference_log.url`, only the days of the window); with the delayed labels of
+  `drift.labels` joined in (drift/labels.py), so that performance drift has the truth;
 - `file`: `drift.file`, a CSV/Parquet path, an http(s) URL, or a DVC-tracked file that
   is pulled from the DVC remote when it is not in the work tree;
 - `sample`: the seeded generator's drifted batch (the demo on a fresh clone, `drift/demo.py`).
@@ -24,8 +26,10 @@ import numpy as np
 import pandas as pd
 
 from mlops_template.data.read import DataFileError, read_raw_table
+from mlops_template.drift.labels import LabelsError, attach_labels, read_labels
 from mlops_template.errors import UserError
-from mlops_template.inference_log import META_COLUMNS, InferenceLogError, read_log
+from mlops_template.features import contract
+from mlops_template.logstore import META_COLUMNS, LogStore, LogStoreError
 from mlops_template.params import DriftSource, Params
 
 SourceKind = DriftSource
@@ -60,14 +64,29 @@ def load_reference(params: Params) -> pd.DataFrame:
 
 def _from_log(params: Params, now: datetime) -> CurrentBatch | None:
     since = now - timedelta(days=params.drift.window_days)
+    url = params.serve.inference_log.location()
     try:
-        log = read_log(params.paths.inference_log_dir, since=since)
-    except InferenceLogError as exc:
-        raise CannotCheckError(
-            f"the inference log cannot be read: {exc}; move that file out of {params.paths.inference_log_dir}"
-        ) from exc
+        log = LogStore(url).read(since=since)
+        labels = read_labels(params) if not log.empty else None
+    except (LogStoreError, LabelsError) as exc:
+        raise CannotCheckError(str(exc)) from exc
     if log.empty:
         return None
+    for (
+        column
+    ) in contract().columns:  # free text is not logged (no model reads it): missing, as in an export without it
+        if column.role == "text" and column.name not in log:
+            log[column.name] = pd.Series(pd.NA, index=log.index, dtype="string")
+    notes: list[str] = []
+    if labels is not None:
+        log, matched = attach_labels(log, labels)
+        id_column = contract().id_column
+        unidentified = int(log[id_column.name].isna().sum()) if id_column and id_column.name in log else len(log)
+        notes.append(
+            f"labels: {matched:,} of the {len(labels):,} labels at {params.drift.labels.location()} "
+            "belong to a prediction in the window"
+            + (f"; {unidentified:,} predictions were sent without an id and cannot get one" if unidentified else "")
+        )
     probabilities = None
     if "probability" in log and log["probability"].notna().all():
         probabilities = log["probability"].to_numpy(dtype=float)
@@ -75,12 +94,10 @@ def _from_log(params: Params, now: datetime) -> CurrentBatch | None:
     return CurrentBatch(
         raw=log.drop(columns=[c for c in META_COLUMNS if c in log]),
         kind="inference_log",
-        description=(
-            f"inference log {params.paths.inference_log_dir} since {since:%Y-%m-%d %H:%M} UTC "
-            f"({params.drift.window_days} days)"
-        ),
+        description=f"inference log {url} since {since:%Y-%m-%d %H:%M} UTC ({params.drift.window_days} days)",
         probabilities=probabilities,
         model_versions=versions,
+        notes=tuple(notes),
     )
 
 
@@ -140,7 +157,7 @@ def load_current(
         batch: CurrentBatch | None
         if kind == "inference_log":
             batch = _from_log(params, now)
-            tried.append(f"inference log {params.paths.inference_log_dir}: no predictions in the window")
+            tried.append(f"inference log {params.serve.inference_log.location()}: no predictions in the window")
         elif kind == "file":
             batch = _from_file(params, file)
             tried.append("file: drift.file is empty (a CSV/Parquet path, URL or DVC-tracked file of recent records)")

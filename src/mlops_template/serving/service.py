@@ -18,14 +18,16 @@ import gc
 import logging
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import bentoml
 import numpy as np
 
-from mlops_template.inference_log import InferenceLog, now
+from mlops_template.logstore import LogStore
 from mlops_template.params import load_params
+from mlops_template.serving import metrics
 from mlops_template.serving.batch_routes import batch_routes
 from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.columnar import Columns, join_columns
@@ -84,12 +86,15 @@ class PredictionService:
         # the workers already fill the cores, and scikit-learn's default (one thread per
         # core in every worker) made latency jump under load (benchmarks/serving.py).
         self.predictor = load_registered(self.model_ref)
+        metrics.publish_model(Path(self.model_ref.path), self.predictor.version)
         settings = SETTINGS.inference_log
         self.log = (
             LogBuffer(
-                InferenceLog(PARAMS.paths.inference_log_dir),
+                LogStore(settings.location()),
                 flush_seconds=settings.flush_seconds,
                 max_buffered_rows=settings.max_buffered_rows,
+                on_written=metrics.log_written,
+                on_dropped=metrics.log_dropped,
             )
             if settings.enabled
             else None
@@ -102,8 +107,10 @@ class PredictionService:
         """Runs in the model thread: one model call and one log entry for the waiting requests."""
         columns = join_columns(batches)
         probability = self.predictor.predict(columns)
+        labels = self.predictor.labels(probability)
+        metrics.count_predictions(labels, self.predictor.version)
         if self.log is not None:
-            self.log.add(columns, probability, self.predictor.labels(probability), self.predictor.version, now())
+            self.log.add(columns, probability, labels, self.predictor.version, datetime.now(UTC))
         return probability.tolist()
 
     async def in_model_thread(self, work: Callable[..., T], *args: Any) -> T:
