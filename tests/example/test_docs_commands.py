@@ -107,7 +107,7 @@ REWRITTEN = {
     ),
     "mlops labelled-batch --out data/labelled/2026-12-01.parquet": (
         "mlops labelled-batch --help",
-        "needs a service's log and delayed labels; tests/code/test_labels.py runs it on both",
+        "needs a service's log and delayed labels; tests/example/test_labels.py runs it on both",
     ),
     "mlops rollback --env production --to ghcr.io/acme/repo/service:$(git rev-parse HEAD~1)": (
         "mlops rollback --help",
