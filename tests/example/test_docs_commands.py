@@ -57,6 +57,8 @@ MAKE_DRY_RUN = {
     "make run": MAKE_DRY_RUN_SLOW + "; tests/example/test_dvc_pipeline.py runs the real dvc repro",
     "make test": "make -n: it is the suite this test is part of",
     "make test-fast": "make -n: it is the suite this test is part of",
+    "make test-swap": "make -n: the whole suite again in a swapped clone (minutes); "
+    "tests/integration/test_bring_your_own_dataset.py swaps each dataset",
     "make lint": "make -n: ruff and mypy over a fresh copy take half a minute; `make test` runs it",
     "make test-workflows": MAKE_DRY_RUN_SLOW + " (workflows under act)",
     "make test-container": "make -n: needs a docker engine; tests/integration/test_container.py",
