@@ -9,6 +9,8 @@ whose body names the field and the rule:
   NaN and infinity are refused;
 - a yes/no must be a JSON boolean or a spelling the gate accepts (`checks.parse_boolean`);
 - a date must be a date pandas can hold (years 1677 to 2262);
+- a category or an id sent as a number (a store code `7`) is read as its text (`"7"`), as
+  the gate reads it from a CSV file;
 - a column the clean schema does not allow to be missing is required;
 - a field the contract does not know is an error (the raw schema is strict).
 
@@ -49,6 +51,18 @@ def _yes_no(value: object) -> object:
     raise ValueError(f"not a yes/no value: expected {_YES_NO_HELP}")
 
 
+def _as_text(value: object) -> object:
+    """A number sent for a category or an id (a store code 7 for "7") is read as the gate reads
+    a CSV cell: its text, without a trailing `.0`. A JSON boolean is not text: refused."""
+    if isinstance(value, bool):
+        raise ValueError("expected text, got a boolean")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and np.isfinite(value):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return value
+
+
 def _not_a_boolean(value: object) -> object:
     """JSON `true` is not the number 1: refuse it rather than guess."""
     if isinstance(value, bool):
@@ -70,7 +84,7 @@ def _field(column: Column) -> tuple[Any, Any]:
     if column.kind == "category":
         known = ", ".join(column.categories)
         return (
-            str | None if optional else str,
+            Annotated[str | None if optional else str, BeforeValidator(_as_text)],
             Field(
                 default,
                 max_length=MAX_CATEGORY_LENGTH,
@@ -89,7 +103,10 @@ def _field(column: Column) -> tuple[Any, Any]:
         )
     # An id or free-text column: accepted because exports carry it, never a model input.
     limit = MAX_TEXT_LENGTH if column.role == "text" else MAX_CATEGORY_LENGTH
-    return str | None, Field(None, max_length=limit, description=f"Not used by the model ({column.role}).")
+    return (
+        Annotated[str | None, BeforeValidator(_as_text)],
+        Field(None, max_length=limit, description=f"Not used by the model ({column.role})."),
+    )
 
 
 @cache
