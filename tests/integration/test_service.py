@@ -152,7 +152,7 @@ BAD_REQUESTS: list[tuple[str, Any, str]] = [
     ("boolean for a number", {"num_devices": True}, "num_devices"),
     ("infinite", {"total_charges": "Infinity"}, "total_charges"),
     ("unknown yes/no spelling", {"has_partner": "maybe"}, "has_partner"),
-    ("number for a category", {"region": 7}, "region"),
+    ("boolean for a category", {"region": True}, "region"),
     ("not a date", {"signup_date": "last tuesday"}, "signup_date"),
     ("a date pandas cannot hold", {"signup_date": "2263-01-01"}, "signup_date"),
     ("missing required", {"signup_date": None}, "signup_date"),
