@@ -29,7 +29,15 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    create_model,
+    model_serializer,
+)
 
 from mlops_template.checks import FALSE_SPELLINGS, TRUE_SPELLINGS, parse_boolean
 from mlops_template.features import Column, contract
@@ -147,20 +155,38 @@ def records_to_columns(records: Sequence[BaseModel]) -> dict[str, np.ndarray]:
     return columns
 
 
-class Prediction(BaseModel):
-    """The model's answer for one record."""
+class _Answer(BaseModel):
+    """Fields of another task are left out of the JSON, not sent as null."""
 
-    probability: float = Field(description="Probability of the positive class (the contract's target).")
-    label: bool = Field(description="probability ≥ threshold.")
-    threshold: float = Field(description="The decision threshold the model was evaluated with.")
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+
+class Prediction(_Answer):
+    """The model's answer for one record, by the contract's task: a binary target gets the
+    positive label's probability and the label at the threshold; a multi-class target each
+    class's probability and the most probable class; a number target the predicted value."""
+
+    probability: float | None = Field(default=None, description="Binary: probability of the positive label.")
+    label: bool | str | None = Field(
+        default=None, description="Binary: probability ≥ threshold (true = the positive label); multi-class: the class."
+    )
+    threshold: float | None = Field(
+        default=None, description="Binary: the decision threshold the model was evaluated with."
+    )
+    probabilities: dict[str, float] | None = Field(default=None, description="Multi-class: each class's probability.")
+    value: float | None = Field(default=None, description="Regression: the predicted value.")
     model_version: str = Field(description="The BentoML model tag that answered.")
 
 
-class BatchPrediction(BaseModel):
+class BatchPrediction(_Answer):
     """The model's answers for a batch, in the order of the records sent (column-wise: compact and fast)."""
 
-    probability: list[float]
-    label: list[bool]
-    threshold: float
+    probability: list[float] | None = None
+    label: list[bool] | list[str] | None = None
+    threshold: float | None = None
+    probabilities: dict[str, list[float]] | None = None
+    value: list[float] | None = None
     model_version: str
     rows: int
