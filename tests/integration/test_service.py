@@ -29,8 +29,13 @@ from mlops_template.schema import RawRecords
 from mlops_template.serving.request import EARLIEST_DATE, LATEST_DATE, record_model
 from mlops_template.serving.smoke import smoke
 from mlops_template.validate import run_gate
+from tests.example import example_only
 from tests.integration.conftest import Served
 from tests.processes import free_port
+
+# Its data are the example's columns: skipped for another contract, where
+# test_service_any_contract.py and test_request_numbers.py check the service.
+pytestmark = example_only
 
 TIMEOUT = httpx.Timeout(60.0)
 
