@@ -38,7 +38,7 @@ def _signal(spec: Contract, frame: pd.DataFrame, rows: int, rng: np.random.Gener
 
 def _target(spec: Contract, frame: pd.DataFrame, rows: int, rng: np.random.Generator) -> np.ndarray:
     target = spec.target
-    driver = _signal(spec, frame, rows, rng) + rng.normal(scale=0.5, size=rows)
+    driver = _signal(spec, frame, rows, rng) + rng.normal(scale=0.25, size=rows)
     if target.task == "regression":
         low = 0.0 if target.min_value is None else target.min_value
         high = low + 100.0 if target.max_value is None else target.max_value

@@ -10,7 +10,7 @@ from mlops_template.features import contract
 from mlops_template.serving.request import record_model
 from tests.contract_data import raw_record
 
-TEXT_COLUMNS = [c.name for c in contract().columns if c.kind == "category" or c.role == "id"]
+TEXT_COLUMNS = [c.name for c in contract().columns if (c.kind == "category" and c.is_feature) or c.role == "id"]
 
 
 @pytest.mark.parametrize("column", TEXT_COLUMNS)
