@@ -3,28 +3,35 @@
 For each task, a clone of the repository gets a user's contract (tests/integration/byod/:
 binary with labels that are not yes/no, multi-class, regression; the data is scikit-learn's
 bundled datasets, no download) and params.yaml pointing at the new export. Then, as a user
-would: `dvc repro` (`make run`), the drift check on a shifted batch (`make drift`), and a
-pull request that changes the model, reported against main (`mlops report`). Each must
+would: `dvc repro` (`make run`), the drift check on a shifted batch (`make drift`), a
+pull request that changes the model, reported against main (`mlops report`), and the
+service on the model (`make bento-model`, `make serve`). Each must
 show the task's own metrics and plots; nothing else in the clone is edited.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pandas as pd
 import pytest
 import yaml
 
 from tests.integration.byod.datasets import DATASETS, Dataset
+from tests.processes import free_port, running_server
 from tests.repos import clone_tracked_files, commit, run
 
 pytestmark = pytest.mark.slow
 
+SERVICE = "mlops_template.serving.service:PredictionService"
 STAGES = ("ingest", "validate", "prepare", "split", "train", "evaluate")
 ALL_PLOTS = ("roc", "precision_recall", "confusion", "calibration", "predicted_vs_actual", "residuals")
 OTHER_MODEL = {"binary": "random_forest", "multiclass": "logistic_regression", "regression": "logistic_regression"}
@@ -140,3 +147,44 @@ def test_the_gate_refuses_a_target_with_one_class_before_training(swapped: Swapp
         assert f"| {target} | `trainable_target` | the target is constant" in message
     else:
         assert f"| {target} | `trainable_target` | one class (only " in message
+
+
+def test_the_service_answers_in_the_tasks_terms(swapped: Swapped, tmp_path: Path) -> None:
+    """`make bento-model` then `make serve` in the swapped clone, as a user runs them; one
+    record, a batch (records, columns) and a file of the user's own export."""
+    env = os.environ | {
+        "BENTOML_HOME": str(tmp_path / "bentoml"),
+        "BENTOML_DO_NOT_TRACK": "true",
+        "PYTHONPATH": str(swapped.repo / "src"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    subprocess.run(["mlops", "register"], cwd=swapped.repo, env=env, check=True, capture_output=True, timeout=300)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = ["bentoml", "serve", SERVICE, "--host", "127.0.0.1", "--port", str(port)]
+    export = pd.read_csv(swapped.repo / "data/external/records.csv").drop(columns=[swapped.dataset.target]).head(5)
+    records = [{k: v for k, v in row.items() if not pd.isna(v)} for row in export.to_dict("records")]
+    with (
+        running_server(command, ready_url=f"{url}/readyz", log=tmp_path / "serve.log", env=env, cwd=swapped.repo),
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        one = client.post("/predict", json=records[0])
+        batch = client.post("/predict_batch", json={"records": records})
+        columns = client.post("/predict_batch", json={"columns": {c: export[c].tolist() for c in export.columns}})
+        file = client.post("/predict_file", content=export.to_csv(index=False), headers={"content-type": "text/csv"})
+    for response in (one, batch, columns, file):
+        assert response.status_code == 200, response.text
+    fields = {"binary": {"probability", "label", "threshold"}, "multiclass": {"label", "probabilities"}}
+    expected = fields.get(swapped.dataset.task, {"value"}) | {"model_version"}
+    assert set(one.json()) == expected
+    assert set(batch.json()) == expected | {"rows"}
+    assert batch.json() == columns.json() == file.json()
+    single, rows = one.json(), batch.json()
+    if swapped.dataset.task == "binary":
+        assert (rows["probability"][0], rows["label"][0]) == (pytest.approx(single["probability"]), single["label"])
+    elif swapped.dataset.task == "multiclass":
+        assert rows["label"][0] == single["label"] in {"barolo", "grignolino", "barbera"}
+        first = {name: values[0] for name, values in rows["probabilities"].items()}
+        assert first == pytest.approx(single["probabilities"])
+    else:
+        assert rows["value"][0] == pytest.approx(single["value"])
