@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-swap test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull report report-check post-report drift drift-issue drift-retrain keepalive ci-lint ci-local test-workflows
+.PHONY: help install run test test-swap test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -86,7 +86,7 @@ drift: install ## Drift check: current data vs the training data -> reports/drif
 drift-issue: install ## Publish reports/drift/drift.json on GitHub (gh): open or update the ONE drift issue; nothing on no drift
 	mlops drift-issue
 
-drift-retrain: install ## Retrain on the training data + the labelled current batch; push branch drift-retrain and open its PR (gh)
+drift-retrain: install ## Add the labelled current batch as a new training input (data.extra_inputs), retrain, push branch drift-retrain, open its PR (gh)
 	mlops drift-retrain
 
 keepalive: install ## Keep the scheduled drift workflow enabled: re-enable it via the API once main is quiet (no commits)
@@ -114,6 +114,19 @@ bench-drift: install ## Time the drift statistics on 1M rows x 20 features -> be
 clean: ## Remove pipeline outputs and caches (not the DVC cache)
 	rm -rf data/raw data/prepared data/split models metrics plots reports .pytest_cache .mypy_cache .ruff_cache
 
+# A pull request that changes only these needs no tests and no report (pr.yml's `changes` job).
+DOCS_ONLY := ^(docs/.*|.*\.md|LICENSE|\.github/dependabot\.yml|)$$
+CHANGES_BASE ?= origin/main
+
+changes: ## More than docs changed since CHANGES_BASE (default origin/main)? Prints code=true|false (a step output in CI)
+	@files="$$(git diff --name-only "$(CHANGES_BASE)...HEAD")"; \
+	code_files="$$(grep -vE '$(DOCS_ONLY)' <<< "$$files" || true)"; \
+	code=$$([ -n "$$code_files" ] && echo true || echo false); \
+	echo "changed since $(CHANGES_BASE): $$(grep -c . <<< "$$files" || true) file(s), beyond documentation:" \
+		"$$(grep -c . <<< "$$code_files" || true)"; \
+	echo "code=$$code"; \
+	if [ -n "$${GITHUB_OUTPUT:-}" ]; then echo "code=$$code" >> "$$GITHUB_OUTPUT"; fi
+
 # ---- Workflows, proven offline (no GitHub, no docker): see tests/workflows/ --------------
 ACT := python -m tests.workflows.act
 EVENTS := tests/workflows/events
@@ -131,13 +144,13 @@ ci-local: install ## Run the workflows for real with act: a pull request, the co
 	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
 	$(ACT) --comments
+	# drift.yml on a fresh copy: the synthetic demo batch, so nothing is posted (the log says what to configure)
 	$(ACT) --fresh schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
-	$(ACT) schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) --comments
 	# deploy.yml on a merge, docker and kubectl stand-ins, staging = the real service, production's smoke test failing
 	pytest tests/workflows/test_deploy_workflow.py
 
-test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, gh fallback, fork; drift, retraining PR
+test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, CML failing, fork, docs-only; drift, retraining PR
 	pytest -m act
 
 # ---- The service: serve, Bento, container, smoke, deploy (docs/service.md, docs/deploy.md) --

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mlops_template.drift import github, retrain
+from mlops_template.drift import github, keepalive, retrain
 from mlops_template.drift.check import settings_summary
 from mlops_template.drift.sources import CurrentBatch
 from mlops_template.params import Params, load_params
@@ -84,7 +85,7 @@ def test_no_drift_posts_nothing_github_api_mocked(fake_gh: Path, params: Params)
     published = github.publish_result(params, document("no drift", "no drift in 16 features"), None, "")
     assert published.action == "nothing"
     assert state(fake_gh)["issues"] == []
-    assert outputs(fake_gh) == {"drifted": "false", "retrain": "false"}
+    assert outputs(fake_gh) == {"drifted": "false", "retrain": "false", "demo": "false"}
     assert "no drift in 16 features" in (fake_gh.parent / "summary.md").read_text(encoding="utf-8")
 
 
@@ -110,6 +111,22 @@ def test_a_closed_issue_is_left_closed_and_the_next_drift_opens_a_new_one_github
     assert [i["state"] for i in state(fake_gh)["issues"]] == ["closed", "open"]
 
 
+@pytest.mark.parametrize("choice", ["yes", ""])
+def test_drift_in_the_demo_sample_posts_nothing_and_says_what_to_configure_github_api_mocked(
+    fake_gh: Path, params: Params, choice: str
+) -> None:
+    demo = document("drift") | {"current": {"source": "sample", "description": "sample generator", "rows": 20_000}}
+    published = github.publish_result(params, demo, None, choice)
+    assert published.action == "demo"
+    assert "set `drift.file` in params.yaml" in published.describe()
+    assert state(fake_gh)["issues"] == []
+    assert not [call for call in state(fake_gh)["calls"] if call["argv"][:2] != ["--version"]]  # no call at all
+    assert outputs(fake_gh) == {"drifted": "true", "retrain": "false", "demo": "true"}  # asked to retrain: still no
+    summary = (fake_gh.parent / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("## Drift check on demo data: nothing posted")
+    assert "remove `sample` from `drift.sources`" in summary
+
+
 def test_could_not_check_is_an_error_not_a_post_github_api_mocked(fake_gh: Path, params: Params) -> None:
     with pytest.raises(github.GitHubError, match="could not run"):
         github.publish_result(params, document("could not check", "could not check: 50 rows"), None, "")
@@ -122,6 +139,30 @@ def test_the_retrain_output_follows_the_input_then_params_github_api_mocked(
 ) -> None:
     github.publish_result(params, document("drift"), None, choice)
     assert outputs(fake_gh)["retrain"] == expected
+
+
+def test_a_refused_retraining_pull_request_says_which_setting_to_change_github_api_mocked(
+    fake_gh: Path, params: Params, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = fake_github.git_server(REPOSITORY, fake_gh)
+    server.parent.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
+    repo = tmp_path / "work"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "retrain")
+    _git(repo, "push", "-q", str(server), "HEAD:refs/heads/drift-retrain")
+    fake_github.set_setting(fake_gh, "actions_can_create_pull_requests", False)
+    monkeypatch.setenv("GH_TOKEN", fake_github.ACTIONS_TOKEN)  # the workflow's GITHUB_TOKEN
+    with pytest.raises(github.GitHubError) as refused:
+        github.open_retrain_pull_request(params, "drift-retrain", "main", "Retrain", "body")
+    message = str(refused.value)
+    assert '"Allow GitHub Actions to create and approve pull requests" is off' in message
+    assert "RETRAIN_TOKEN" in message
+    assert "https://github.com/acme/mlops-template/compare/main...drift-retrain" in message
+    assert state(fake_gh)["pulls"] == {}
+    monkeypatch.setenv("GH_TOKEN", "github_pat_fake")  # a RETRAIN_TOKEN: the setting does not apply to it
+    assert github.open_retrain_pull_request(params, "drift-retrain", "main", "Retrain", "body").startswith("opened")
 
 
 def _git(repo: Path, *args: str, when: float | None = None) -> str:
@@ -137,12 +178,12 @@ def test_keepalive_calls_the_api_only_when_main_is_quiet_github_api_mocked(fake_
     repo.mkdir()
     _git(repo, "init", "-q")
     _git(repo, "commit", "-q", "--allow-empty", "-m", "old", when=time.time() - 50 * 86_400)
-    assert "nothing to do" in github.keep_alive(60, "drift.yml", repo)
+    assert "nothing to do" in keepalive.keep_alive(60, "drift.yml", repo)
     assert "workflows" not in state(fake_gh)
-    assert "re-enabled drift.yml" in github.keep_alive(45, "drift.yml", repo)
+    assert "re-enabled drift.yml" in keepalive.keep_alive(45, "drift.yml", repo)
     assert state(fake_gh)["workflows"]["drift.yml"]["enable_calls"] == 1
     _git(repo, "commit", "-q", "--allow-empty", "-m", "new")
-    assert "nothing to do" in github.keep_alive(45, "drift.yml", repo)
+    assert "nothing to do" in keepalive.keep_alive(45, "drift.yml", repo)
     assert state(fake_gh)["workflows"]["drift.yml"]["enable_calls"] == 1
 
 
@@ -166,14 +207,35 @@ def test_the_retraining_pull_request_is_opened_once_github_api_mocked(
     assert len(state(fake_gh)["pulls"]) == 1
 
 
-def test_appending_keeps_the_csv_bytes_and_adds_lines(tmp_path: Path) -> None:
-    path = tmp_path / "customers.csv"
-    original = b"customer_id,age,churned\nC1,30,yes\n"
-    path.write_bytes(original)
-    rows = pd.DataFrame({"customer_id": ["C2"], "age": [41.0], "churned": [True]})
-    retrain.append_to_input(path, rows)
-    assert path.read_bytes() == original + b"C2,41,True\n"
-    assert retrain.csv_header(path) == ["customer_id", "age", "churned"]
+def test_the_new_batch_is_listed_in_extra_inputs_keeping_the_rest_of_params_yaml(tmp_path: Path) -> None:
+    params_file = tmp_path / "params.yaml"
+    # The repository's params.yaml, with no extra input yet (a retraining branch already lists one).
+    text = re.sub(r"^  extra_inputs: \[.*\]", "  extra_inputs: []", (REPO / "params.yaml").read_text(), flags=re.M)
+    params_file.write_text(text, encoding="utf-8")
+    retrain.list_extra_input(params_file, "data/labelled/2026-01-01.csv")
+    retrain.list_extra_input(params_file, "data/labelled/2026-02-01.csv")
+    retrain.list_extra_input(params_file, "data/labelled/2026-02-01.csv")  # listed once
+    edited = params_file.read_text(encoding="utf-8")
+    listed = ("data/labelled/2026-01-01.csv", "data/labelled/2026-02-01.csv")
+    assert load_params(params_file).data.extra_inputs == listed
+    assert [a for a in text.splitlines() if "extra_inputs:" not in a] == [
+        b for b in edited.splitlines() if "extra_inputs:" not in b
+    ]  # comments and every other line as they were
+    params_file.write_text(text.replace("extra_inputs: []", "extra_inputs:\n    - a.csv"), encoding="utf-8")
+    with pytest.raises(retrain.RetrainError, match="flow list"):
+        retrain.list_extra_input(params_file, "b.csv")
+
+
+def test_a_new_batch_file_never_overwrites_one_of_the_same_day(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    day = datetime(2026, 3, 1, tzinfo=UTC)
+    first = retrain.new_batch_file(tmp_path, day)
+    retrain.write_batch(first, pd.DataFrame({"customer_id": ["C1"], "age": [41.0]}))
+    (tmp_path / "2026-03-01-2.csv.dvc").write_text("outs: []\n", encoding="utf-8")  # DVC-tracked, not pulled
+    assert first.name == "2026-03-01.csv"
+    assert first.read_text(encoding="utf-8") == "customer_id,age\nC1,41\n"
+    assert retrain.new_batch_file(tmp_path, day).name == "2026-03-01-3.csv"
 
 
 def test_retraining_needs_labelled_rows_in_the_raw_format() -> None:
@@ -204,5 +266,5 @@ def test_outputs_are_written_to_github_output_and_nowhere_outside_github_actions
 
 def test_workflow_file_comes_from_the_workflow_ref(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_WORKFLOW_REF", "acme/mlops-template/.github/workflows/drift.yml@refs/heads/main")
-    assert github.workflow_file() == "drift.yml"
+    assert keepalive.workflow_file() == "drift.yml"
     assert json.dumps(github.Published("created", 7, "u").describe()) == '"created drift issue #7 (u)"'

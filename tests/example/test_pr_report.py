@@ -46,6 +46,9 @@ def main_repo(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Path
     repo = clone_tracked_files(tmp_path_factory.mktemp("report") / "main", repo_root)
     run(repo, "mlops", "generate-sample", "--rows", str(SAMPLE_ROWS), "--output", "data/sample/customers.csv")
     edit_params(repo, {"model": "hist_gradient_boosting", "hist_gradient_boosting": MAIN_MODEL})
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["data"]["extra_inputs"] = []  # the small sample only: row counts below are the sample's
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(repo, "dvc", "repro")
     commit(repo, "main: gradient boosting on the sample")
     return repo

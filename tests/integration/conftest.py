@@ -68,6 +68,7 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> 
     write_csv(raw_frame(rows=6_000, seed=21), folder / "input.csv")  # any contract's data
     settings = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
     settings["data"]["input"] = str(folder / "input.csv")
+    settings["data"]["extra_inputs"] = []  # this generated input only, whatever the repository has added
     settings["paths"] = {key: str(folder / value) for key, value in settings["paths"].items()}
     # Synthetic data, not the user's: their quality limits (set for their data) do not apply.
     settings["evaluate"] |= {"min_metrics": {}, "max_metrics": {}}

@@ -38,6 +38,7 @@ EXIT_NO_DRIFT = 0
 EXIT_DRIFT = 3
 EXIT_CANNOT_CHECK = 4
 Status = Literal["drift", "no drift", "could not check"]
+DEMO_PREFIX = "DEMO (the synthetic sample, not production data): "
 EXIT_CODES: dict[Status, int] = {"no drift": EXIT_NO_DRIFT, "drift": EXIT_DRIFT, "could not check": EXIT_CANNOT_CHECK}
 
 
@@ -209,6 +210,9 @@ def run(
         document["reference"] = {"path": str(params.paths.train), "rows": reference_rows}
         status: Status = comparison.status
         summary = _summary(comparison)
+        if batch.kind == "sample":  # never mistaken for production: `drift-issue` posts nothing on it
+            document["demo"] = True
+            summary = f"{DEMO_PREFIX}{summary}"
         extra_columns = sorted(set(batch.raw.columns) - {c.name for c in contract().columns})
         if extra_columns:
             notes.append(f"columns not in the contract, ignored: {', '.join(extra_columns)}")

@@ -20,7 +20,7 @@ from mlops_template.metric_names import guarded
 from mlops_template.params import Params
 from mlops_template.report import plots as drawing
 from mlops_template.report.compare import MetricChange, Verdict, judge, verdict
-from mlops_template.report.dvc_outputs import DvcOutputs, collect
+from mlops_template.report.dvc_outputs import DvcOutputs, ReportError, collect, git
 from mlops_template.report.markdown import ReportContent, render
 
 REPORT_FILE = "report.md"
@@ -61,9 +61,21 @@ def _relative(path: Path) -> str:
 def data_md5(lock_file: Path, raw: Path) -> str | None:
     """DVC's hash of the raw data, as recorded in dvc.lock by the ingest stage."""
     try:
-        lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
+        return _raw_md5(lock_file.read_text(encoding="utf-8"), raw)
     except FileNotFoundError:
         return None
+
+
+def base_data_md5(root: Path, base_sha: str, raw: Path) -> str | None:
+    """The same hash in the base revision's dvc.lock (None when it has none)."""
+    try:
+        return _raw_md5(git(root, "show", f"{base_sha}:dvc.lock"), raw)
+    except ReportError:
+        return None
+
+
+def _raw_md5(lock_text: str, raw: Path) -> str | None:
+    lock = yaml.safe_load(lock_text) or {}
     for stage in lock.get("stages", {}).values():
         for out in stage.get("outs", []):
             if out.get("path") == _relative(raw):
@@ -127,6 +139,8 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
     metrics_fresh = gate_passed is not False and not stale
     changes = metric_changes(outputs, paths.metrics, settings.tolerance) if metrics_fresh else []
     column, segments = segment_changes(outputs, paths.segment_metrics, settings.tolerance)
+    head_data = data_md5(root / "dvc.lock", paths.raw)
+    base_data = base_data_md5(root, outputs.base_sha, paths.raw)
     failures = [
         f"`{name}` is {check['value']:.4f}, "
         + ("above the maximum" if check.get("kind") == "maximum" else "below the minimum")
@@ -145,6 +159,7 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         changes=changes,
         must_not_regress=guarded_metrics,
         tolerance=settings.tolerance,
+        data_changed=None not in (base_data, head_data) and base_data != head_data,
     )
 
     base_name = outputs.base.removeprefix("origin/")
@@ -176,7 +191,7 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         segments=segments,
         images=images,
         drift_markdown=drift.read_text(encoding="utf-8") if drift.is_file() else None,
-        data_md5=data_md5(root / "dvc.lock", paths.raw),
+        data_md5=head_data,
         data_path=_relative(paths.raw),
         model_card=model_card,
         stale_stages=stale,

@@ -82,8 +82,15 @@ def verdict(
     changes: list[MetricChange],
     must_not_regress: list[str],
     tolerance: float,
+    data_changed: bool = False,
 ) -> Verdict:
-    """Fail on a failed data gate, an unfinished pipeline, a failed quality gate or a regression."""
+    """Fail on a failed data gate, an unfinished pipeline, a failed quality gate or a regression.
+
+    A regression is judged only on the same data: when the PR changes the training data
+    (`data_changed`, e.g. retraining adds a labelled batch), both revisions split it into
+    different test sets, so a lower figure may be harder data, not a worse model. Then the
+    move is a note for the reviewer and the model-quality gate's minimums are the check.
+    """
     reasons: list[str] = []
     notes: list[str] = []
     if gate_passed is False:
@@ -101,7 +108,13 @@ def verdict(
         if change is None or change.old is None:
             notes.append(f"`{name}`: nothing to compare with on the base revision")
             continue
-        if change.change == "worse" and change.delta is not None:
+        if change.change == "worse" and change.delta is not None and data_changed:
+            notes.append(
+                f"`{name}`: {change.old:.4f} → {change.new:.4f} ({change.delta:+.4f}), but the training data "
+                "changed, so the two figures come from different test sets: not judged as a regression "
+                "(the model-quality gate, `evaluate.min_metrics`, still applies)"
+            )
+        elif change.change == "worse" and change.delta is not None:
             reasons.append(
                 f"`{name}` is worse than on the base revision: {change.old:.4f} → {change.new:.4f} "
                 f"({change.delta:+.4f}; tolerance ±{tolerance}, `report.must_not_regress` in params.yaml)"

@@ -95,6 +95,8 @@ def _header(c: ReportContent) -> list[str]:
             f"({', '.join(f'`{m}`' for m in c.guarded)}) is worse than on `{c.base}`.",
             "",
         ]
+    if c.verdict.notes:
+        lines += ["**Notes**", ""] + [f"- {note}" for note in c.verdict.notes] + [""]
     return lines
 
 

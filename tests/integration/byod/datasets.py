@@ -43,6 +43,7 @@ class Dataset:
 
     def edit_params(self, params: dict[str, Any]) -> dict[str, Any]:
         params["data"]["input"] = "data/external/records.csv"
+        params["data"]["extra_inputs"] = []  # labelled batches of the example's data do not belong here
         params["split"]["method"] = "stratified"
         params["evaluate"].update(self.evaluate)
         for name, value in self.train.items():
