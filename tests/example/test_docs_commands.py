@@ -121,7 +121,7 @@ REWRITTEN = {
 NOT_RUN = {
     r"curl -s localhost:3000/.*": "needs `make serve` running; tests/integration/test_service.py sends these requests",
     r"dvc (push|pull)": "needs the S3 remote and dvc[s3]; tests/example/test_dvc_pipeline.py pushes and pulls",
-    r"bentoml models get churn:latest": "needs a registered model; tests/integration/test_registry.py",
+    r"bentoml models get model:latest": "needs a registered model; tests/integration/test_registry.py",
     r"python -m tests\.workflows\.act --fresh push -W \.github/workflows/deploy\.yml .*": (
         "runs deploy.yml under act for minutes; tests/workflows/test_deploy_workflow.py does"
     ),
