@@ -52,8 +52,11 @@ post-report: ## Post REPORT_DIR (default reports/pr) as the one sticky PR commen
 PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
+# Which tests `make test` selects; the act tests narrow it when they run the PR workflow inside act.
+TEST_MARKERS ?= not act
+
 test: install lint monitoring-tools ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
-	pytest -m "not act" $(PYTEST_PARALLEL) --durations=10
+	pytest -m "$(TEST_MARKERS)" $(PYTEST_PARALLEL) --durations=10
 
 test-swap: install ## `make test` in a clone with another dataset (TASK=regression|binary|multiclass): the two-file promise (minutes)
 	python -m tests.swap $(or $(TASK),regression) --keep
@@ -147,7 +150,7 @@ ci-local: install ## Run the workflows for real with act: a pull request, the co
 	# drift.yml on a fresh copy: the synthetic demo batch, so nothing is posted (the log says what to configure)
 	$(ACT) --fresh schedule -W .github/workflows/drift.yml -e $(EVENTS)/schedule.json
 	$(ACT) --comments
-	# deploy.yml on a merge, docker and kubectl stand-ins, staging = the real service, production's smoke test failing
+	# deploy.yml and production.yml from a fresh copy to a merged promotion (docker and kubectl stand-ins)
 	pytest tests/workflows/test_deploy_workflow.py
 
 test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, CML failing, fork, docs-only; drift, retraining PR
@@ -161,9 +164,16 @@ BASE_IMAGE ?= python:3.11-slim
 IMAGE ?= mlops-template-service
 GIT_SHA ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 PORT ?= 3000
-URL ?= http://127.0.0.1:$(PORT)
+# An empty URL (a workflow passing an unset variable) still means the local service.
+override URL := $(or $(URL),http://127.0.0.1:$(PORT))
 ENV ?= staging
-IMAGE_REF ?= $(IMAGE):$(GIT_SHA)
+# A release: the image pinned by digest (empty: the one deploy/overlays/ENV pins, as production's
+# promotion sets it), the model version it must answer with, and the service's public URL
+# (empty: the smoke test goes through kubectl port-forward). `make push` writes the first two
+# of a build to build/image-ref and build/model-version.
+IMAGE_REF ?=
+MODEL_VERSION ?=
+SERVICE_URL ?=
 SMOKE_WAIT ?= 60
 PARAMS ?= params.yaml
 # BentoML builds with BuildKit, which a docker CLI runs through its buildx plugin; a CLI
@@ -175,7 +185,7 @@ SERVICE := mlops_template.serving.service:PredictionService
 BENTO_TAG = $$(cat build/bento-tag)
 BENTO_VERSION = $$(cut -d: -f2 build/bento-tag)
 
-.PHONY: bento-model serve bento container push smoke test-container kubeconfig deploy rollback release bench-serving
+.PHONY: bento-model serve bento container push smoke test-container kubeconfig deploy-ready deploy rollback release promote bench-serving
 
 bento-model: install ## Save the trained model (paths.model_dir) in the BentoML model store, with its lineage
 	mlops register --params "$(PARAMS)"
@@ -189,16 +199,23 @@ bento: bento-model ## Build the Bento (service, model, requirements from uv.lock
 		--prune dvc --prune matplotlib --prune typer --output-file build/bento-requirements.txt
 	bentoml build --arg base_image=$(BASE_IMAGE) --label git_commit=$(GIT_SHA) --output tag \
 		| sed -n 's/^__tag__://p' > build/bento-tag
-	@echo "built Bento $(BENTO_TAG) (base image $(BASE_IMAGE))"
+	bentoml get "$(BENTO_TAG)" --output json \
+		| python -c 'import json, sys; print(json.load(sys.stdin)["services"][0]["models"][0]["tag"])' \
+		> build/model-version
+	@echo "built Bento $(BENTO_TAG) with model $$(cat build/model-version) (base image $(BASE_IMAGE))"
 
 container: bento ## Build the image IMAGE:GIT_SHA, also tagged with the Bento version (docker)
 	DOCKER_BUILDKIT=$(DOCKER_BUILDKIT) bentoml containerize "$(BENTO_TAG)" --image-tag "$(IMAGE):$(GIT_SHA)" \
 		$(CONTAINER_BUILD_OPTS)
 	docker tag "$(IMAGE):$(GIT_SHA)" "$(IMAGE):$(BENTO_VERSION)"
 
-push: ## Push IMAGE:GIT_SHA and IMAGE:<Bento version> (after `docker login` to IMAGE's registry)
+push: ## Push IMAGE:GIT_SHA and IMAGE:<Bento version>; the pushed digest goes to build/image-ref (after `docker login`)
 	docker push "$(IMAGE):$(GIT_SHA)"
 	docker push "$(IMAGE):$(BENTO_VERSION)"
+	docker inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$(IMAGE):$(GIT_SHA)" \
+		| awk -v image="$(IMAGE)@sha256:" 'index($$0, image) == 1 && !found { print; found = 1 }' > build/image-ref
+	@test -s build/image-ref || { echo "no digest of $(IMAGE) after the push"; exit 1; }
+	@echo "pushed $$(cat build/image-ref)"
 
 bench-serving: install ## The service vs FastAPI vs in-process, c=1/8/32, 1 row and 1,000 rows as records and as columns (needs `hey`; minutes)
 	python -m benchmarks.serving_profile
@@ -210,14 +227,21 @@ smoke: install ## Smoke-test the service at URL: /livez, /readyz, one valid and 
 test-container: install ## Build the image, run it as a non-root user and smoke it (docker engine; BASE_IMAGE)
 	BASE_IMAGE="$(BASE_IMAGE)" pytest -m container
 
-kubeconfig: install ## Connect kubectl to the cluster: EKS_CLUSTER (aws eks, after OIDC) or KUBECONFIG_DATA (base64)
+kubeconfig: install ## Connect kubectl to ENV's cluster: EKS_CLUSTER (aws eks, after OIDC) or KUBECONFIG_DATA (base64); fails if neither
 	mlops kubeconfig
 
-deploy: install ## Deploy IMAGE_REF to ENV (deploy/overlays/ENV) with kubectl; wait for the rollout
-	mlops deploy --env "$(ENV)" --image "$(IMAGE_REF)"
+deploy-ready: install ## Is a cluster configured for ENV? (step outputs ready/method; a job summary saying what to set)
+	mlops deploy-ready --env "$(ENV)" --image "$(IMAGE_REF)"
 
-rollback: install ## Put ENV back on the image it ran before the last deploy
+deploy: install ## Deploy IMAGE_REF (default: the overlay's pinned image) to ENV with kubectl; wait for the rollout
+	mlops deploy --env "$(ENV)" $(if $(IMAGE_REF),--image "$(IMAGE_REF)")
+
+rollback: install ## Put ENV back on its last release that passed the smoke test (the whole workload)
 	mlops rollback --env "$(ENV)"
 
-release: install ## Deploy IMAGE_REF to ENV, smoke URL; if the smoke fails, roll back and fail
-	mlops release --env "$(ENV)" --image "$(IMAGE_REF)" --url "$(URL)" --smoke-wait $(SMOKE_WAIT)
+release: install ## Deploy IMAGE_REF to ENV, smoke-test it (SERVICE_URL or port-forward) for MODEL_VERSION; roll back on failure
+	mlops release --env "$(ENV)" $(if $(IMAGE_REF),--image "$(IMAGE_REF)") --url "$(SERVICE_URL)" \
+		--expect-version "$(MODEL_VERSION)" --smoke-wait $(SMOKE_WAIT)
+
+promote: install ## Open the pull request that pins production to IMAGE_REF (digest) and MODEL_VERSION; merging deploys it
+	mlops promote --env production --image "$(IMAGE_REF)" --model-version "$(MODEL_VERSION)"

@@ -104,7 +104,7 @@ def test_every_command_of_the_three_modules_is_one_mlops_command() -> None:
         *("generate-sample", "ingest", "validate", "prepare", "split", "train", "evaluate"),
         *("report", "report-check", "register"),
         *("drift", "drift-issue", "drift-retrain", "labelled-batch", "keepalive"),
-        *("smoke", "deploy", "rollback", "release", "kubeconfig"),
+        *("smoke", "deploy-ready", "kubeconfig", "deploy", "release", "rollback", "promote"),
     }
 
 

@@ -77,11 +77,13 @@ MAKE_DRY_RUN = {
     "make container": "make -n: needs a docker engine and a trained model",
     "make smoke URL=http://127.0.0.1:3000": "make -n: needs a running service; tests/integration/test_service.py",
     "make smoke URL=https://staging.example.com": "make -n: needs a deployed service",
-    "make deploy ENV=staging IMAGE_REF=ghcr.io/acme/repo/service:$(git rev-parse HEAD)": (
-        "make -n: needs a cluster; tests/code/test_deploy.py deploys against the kubectl stand-in"
+    "make release ENV=staging IMAGE_REF=$(cat build/image-ref) MODEL_VERSION=$(cat build/model-version)": (
+        "make -n: needs a cluster and a pushed image; tests/code/test_deploy.py releases against the kubectl stand-in"
     ),
-    "make release ENV=production IMAGE_REF=ghcr.io/acme/repo/service:$(git rev-parse HEAD) "
-    "URL=https://churn.example.com": "make -n: needs a cluster and a deployed service",
+    "make promote IMAGE_REF=$(cat build/image-ref) MODEL_VERSION=$(cat build/model-version)": (
+        "make -n: needs GitHub; tests/code/test_deploy.py opens the pull request on the fake GitHub"
+    ),
+    "make release ENV=production": "make -n: needs a cluster; tests/workflows/test_deploy_workflow.py",
     "make rollback ENV=production": "make -n: needs a cluster; tests/code/test_deploy.py",
     "make check-monitoring": (
         "make -n: it installs Debian's prometheus when missing (root, apt); "
@@ -111,10 +113,6 @@ REWRITTEN = {
         "mlops labelled-batch --help",
         "needs a service's log and delayed labels; tests/example/test_labels.py runs it on both",
     ),
-    "mlops rollback --env production --to ghcr.io/acme/repo/service:$(git rev-parse HEAD~1)": (
-        "mlops rollback --help",
-        "needs a cluster; tests/code/test_deploy.py rolls back against the kubectl stand-in",
-    ),
 }
 
 # Not run at all: a pattern over the command (matched whole), and why.
@@ -122,9 +120,14 @@ NOT_RUN = {
     r"curl -s localhost:3000/.*": "needs `make serve` running; tests/integration/test_service.py sends these requests",
     r"dvc (push|pull)": "needs the S3 remote and dvc[s3]; tests/example/test_dvc_pipeline.py pushes and pulls",
     r"bentoml models get model:latest": "needs a registered model; tests/integration/test_registry.py",
-    r"python -m tests\.workflows\.act --fresh push -W \.github/workflows/deploy\.yml .*": (
-        "runs deploy.yml under act for minutes; tests/workflows/test_deploy_workflow.py does"
+    r"kubectl apply -f deploy/setup/deployer\.yaml": (
+        "needs a cluster and its admin; tests/code/test_deploy.py validates the file and the rights it grants"
     ),
+    r"kubectl (get secret mlops-deployer-token|config --kubeconfig deployer\.kubeconfig) .*": (
+        "needs a cluster with deploy/setup/deployer.yaml applied"
+    ),
+    r"aws eks create-access-entry .*": "needs an AWS account and an EKS cluster",
+    r"gh variable set .*|base64 -w0 deployer\.kubeconfig \| gh secret set .*": "needs a GitHub repository",
 }
 
 

@@ -20,7 +20,7 @@ import pytest
 from tests.workflows.act import EVENTS, ActResult, ActSession
 from tests.workflows.scenarios import configure_drift_file
 
-pytestmark = [pytest.mark.act, pytest.mark.slow]
+pytestmark = [pytest.mark.act, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 DRIFT = ".github/workflows/drift.yml"
 CHECK, KEEPALIVE = "Check drift", "Keep the schedule alive"

@@ -19,7 +19,8 @@ import pytest
 from tests.workflows.act import EVENTS, ActResult, ActSession
 from tests.workflows.standins import fake_github
 
-pytestmark = [pytest.mark.act, pytest.mark.slow]
+# A pull_request run is minutes on a busy machine; fixtures count against the first test's timeout.
+pytestmark = [pytest.mark.act, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 PR = ".github/workflows/pr.yml"
 REPORT = ".github/workflows/pr-report.yml"
@@ -28,7 +29,7 @@ POST_JOB = "Post the report on the pull request"
 CHANGES_JOB, REQUIRED = "What changed", "CI OK"
 PUBLIC_PLOTS = {"REPORT_PUBLIC_PLOTS": "true"}
 # The test job runs the suite again inside act; the slow tests are already run outside it.
-FAST_SUITE = {"PYTEST_ADDOPTS": "-m 'not slow'"}
+FAST_SUITE = {"TEST_MARKERS": "not act and not slow"}
 
 
 def open_pr(session: ActSession, event: str = "pull_request.json", **options: object) -> ActResult:
