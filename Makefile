@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-swap test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
+.PHONY: help install run test test-swap test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull push-data check-model e2e container-tools base-image-standin report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -34,9 +34,13 @@ install: $(BIN)/.installed ## Install the locked environment (Python 3.11, uv)
 run: install ## Run the whole pipeline (dvc repro) on the configured data: the embedded sample by default
 	dvc repro
 
-pull: install ## Pull data and cached outputs from the DVC remote (DVC_REMOTE_URL, else the configured default)
+pull: install ## Pull data, cached outputs and the run-cache from the DVC remote (DVC_REMOTE_URL, else the configured default)
 	$(if $(DVC_REMOTE_URL),dvc remote add --local --force --default ci "$(DVC_REMOTE_URL)")
-	dvc pull --allow-missing
+	dvc pull --run-cache --allow-missing
+
+push-data: install ## Push data, model and run-cache to the DVC remote (DVC_REMOTE_URL, else the configured default): main's job
+	$(if $(DVC_REMOTE_URL),dvc remote add --local --force --default ci "$(DVC_REMOTE_URL)")
+	dvc push --run-cache
 
 report: install ## The PR report in reports/pr/: DVC's diff against REPORT_BASE (default main), plots, verdict
 	mlops report
@@ -152,6 +156,44 @@ ci-local: install ## Run the workflows for real with act: a pull request, the co
 	$(ACT) --comments
 	# deploy.yml and production.yml from a fresh copy to a merged promotion (docker and kubectl stand-ins)
 	pytest tests/workflows/test_deploy_workflow.py
+
+# The deploy ships what the pull request's report reviewed: the model whose hash the committed
+# dvc.lock records. After `make pull` + `make run` on the merge commit, a rebuilt model that
+# differs (non-deterministic training, a changed dependency) rewrites dvc.lock or leaves the
+# train stage changed: either stops the deploy.
+check-model: install ## Stop unless the built model (paths.model_dir) is the one whose hash the committed dvc.lock records
+	@git diff --quiet HEAD -- dvc.lock || { echo "check-model: dvc.lock differs from the commit's: the pipeline built something other than what was reviewed" >&2; git diff --stat HEAD -- dvc.lock >&2; exit 1; }
+	@status="$$(dvc status train --json)"; if [ "$$status" != "{}" ]; then \
+		echo "check-model: the built model does not match the hash in the committed dvc.lock (dvc status train: $$status); run \`make pull\` and \`make run\` on this commit" >&2; exit 1; fi
+	@echo "check-model: the built model is the one the committed dvc.lock records ($$(dvc status train --json) = no change)"
+
+e2e: install monitoring-tools $(if $(CONTAINER),container-tools) ## A day in the life on 127.0.0.1: S3 (moto), Prometheus, the service, drift, retraining PR (minutes; OUTAGE=1 stops S3 mid-traffic; CONTAINER=1 serves the image from a local registry)
+	python -m tests.e2e.day_in_the_life $(if $(OUTAGE),--outage) $(if $(CONTAINER),--container "$(BASE_IMAGE)")
+
+# The container variant's engine and registry, and debootstrap for the base image's stand-in.
+container-tools: ## Install Debian's docker.io, docker-registry and debootstrap when missing (root + apt); says why when it cannot
+	@if command -v dockerd >/dev/null && command -v docker-registry >/dev/null && command -v debootstrap >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's docker.io, docker-registry and debootstrap for make e2e CONTAINER=1"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io docker-registry debootstrap >/dev/null; \
+	else \
+		echo "container-tools: dockerd/docker-registry missing and apt-get unusable here (not root, or not Debian)"; \
+	fi
+
+# Where Docker Hub is out of reach: Debian's Python 3.11 in a minimal Debian, with a virtual
+# environment on PATH (BentoML's build runs pip, which Debian's own Python refuses) and the
+# host's CA bundle, which pip and uv are pointed at (a build behind a TLS-inspecting proxy).
+STANDIN_ROOT ?= build/base-image-root
+base-image-standin: container-tools ## Build local/bento-base:py3.11 (debootstrap, docker import): BASE_IMAGE where Docker Hub is out of reach
+	rm -rf "$(STANDIN_ROOT)"
+	debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$(STANDIN_ROOT)" http://deb.debian.org/debian
+	chroot "$(STANDIN_ROOT)" python3 -m venv /opt/venv
+	cp /etc/ssl/certs/ca-certificates.crt "$(STANDIN_ROOT)/etc/ssl/certs/ca-certificates.crt"
+	tar -C "$(STANDIN_ROOT)" -c . | docker import \
+		--change 'ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		--change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt' \
+		- local/bento-base:py3.11
+	rm -rf "$(STANDIN_ROOT)"
 
 test-workflows: install ## The act-based workflow tests (minutes): PR, pushes, bad data, CML failing, fork, docs-only; drift, retraining PR
 	pytest -m act

@@ -85,6 +85,11 @@ MAKE_DRY_RUN = {
     ),
     "make release ENV=production": "make -n: needs a cluster; tests/workflows/test_deploy_workflow.py",
     "make rollback ENV=production": "make -n: needs a cluster; tests/code/test_deploy.py",
+    "make e2e": MAKE_DRY_RUN_SLOW + " (a day in the life: three trainings); tests/e2e/ (marker e2e) runs it",
+    "make e2e OUTAGE=1": MAKE_DRY_RUN_SLOW + "; tests/e2e/test_day_in_the_life.py runs it with --outage",
+    "make e2e CONTAINER=1 BASE_IMAGE=local/bento-base:py3.11": MAKE_DRY_RUN_SLOW + " (two image builds, docker engine)",
+    "make push-data": "make -n: needs a DVC remote and `make run`'s outputs; `make e2e` pushes to an S3 remote",
+    "make pull": "make -n: needs a DVC remote; `make e2e` pulls from an S3 remote in a fresh clone",
     "make check-monitoring": (
         "make -n: it installs Debian's prometheus when missing (root, apt); "
         "tests/integration/test_monitoring.py runs the same promtool commands"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,36 @@ def test_push_and_pull_through_a_local_directory_remote(reproduced: tuple[Path, 
     run(repo, "dvc", "pull")
     assert fingerprint(repo, "models") == model
     assert "Data and pipelines are up to date" in run(repo, "dvc", "status").stdout
+
+
+def make(repo: Path, target: str) -> tuple[int, str]:
+    """`make TARGET` in the clone with this environment (its install step taken as done)."""
+    venv = Path(sys.executable).parent.parent
+    result = run(
+        repo,
+        "make",
+        "--no-print-directory",
+        f"VENV={venv}",
+        "-o",
+        str(venv / "bin" / ".installed"),
+        target,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_check_model_passes_on_the_committed_model_and_stops_a_different_one(
+    reproduced: tuple[Path, str], tmp_path: Path
+) -> None:
+    repo = copy_of(reproduced[0], tmp_path)
+    code, said = make(repo, "check-model")
+    assert code == 0, said
+    model = repo / "models" / "churn" / "model.joblib"
+    model.write_bytes(model.read_bytes() + b"\0")  # a rebuilt model that is not the reviewed one
+    code, said = make(repo, "check-model")
+    assert code != 0
+    assert "the built model does not match the hash in the committed dvc.lock" in said
+    run(repo, "dvc", "commit", "--force", "train")  # dvc.lock now records the other model: not what was committed
+    code, said = make(repo, "check-model")
+    assert code != 0
+    assert "dvc.lock differs from the commit's" in said
