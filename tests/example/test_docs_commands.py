@@ -123,7 +123,6 @@ REWRITTEN = {
 # Not run at all: a pattern over the command (matched whole), and why.
 NOT_RUN = {
     r"curl -s localhost:3000/.*": "needs `make serve` running; tests/integration/test_service.py sends these requests",
-    r"dvc (push|pull)": "needs the S3 remote and dvc[s3]; tests/example/test_dvc_pipeline.py pushes and pulls",
     r"bentoml models get model:latest": "needs a registered model; tests/integration/test_registry.py",
     r"kubectl apply -f deploy/setup/deployer\.yaml": (
         "needs a cluster and its admin; tests/code/test_deploy.py validates the file and the rights it grants"
