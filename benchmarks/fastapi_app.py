@@ -5,7 +5,7 @@ What a team would write without BentoML: the same request model, the same Predic
 coalescing, no inference log, no metrics. A batch of records is held to the request
 model record by record; a batch of columns, for which pydantic has no per-row model,
 goes through the template's own column check (serving/columnar.py). Started by serving.py:
-`MLOPS_MODEL_DIR=models/churn uvicorn benchmarks.fastapi_app:app`.
+`MLOPS_MODEL_DIR=models/model uvicorn benchmarks.fastapi_app:app`.
 """
 
 from __future__ import annotations

@@ -289,7 +289,7 @@ def main() -> None:
         register(home)
         files = payloads(folder, ROOT / "data/sample/customers.csv")
         results: dict[str, dict[str, Load]] = {}
-        rates = in_process(files, ROOT / "models/churn", args.seconds)
+        rates = in_process(files, ROOT / "models/model", args.seconds)
         results["in-process predict"] = {f"{key}/1": Load(rate, 0, 0, "") for key, rate in rates.items()}
         # Every server runs for the whole benchmark and each cell visits them in turn, round
         # after round, so a busy moment of the machine weighs on all of them alike.

@@ -105,7 +105,7 @@ STAGES = [
 
 def main() -> None:
     threadpool_limits(1)
-    predictor = Predictor.from_directory(ROOT / "models/churn", threshold=0.5, version="profile")
+    predictor = Predictor.from_directory(ROOT / "models/model", threshold=0.5, version="profile")
     with tempfile.TemporaryDirectory() as tmp:
         files = payloads(Path(tmp), ROOT / "data/sample/customers.csv")
         rows = [profile(shape, files[shape.key].read_bytes(), predictor, Path(tmp)) for shape in SHAPES]

@@ -18,7 +18,12 @@ from pydantic import ValidationError
 
 from mlops_template.serving.batch_json import checked_body, columns_from_json, read_batch, vouched_batch
 from mlops_template.serving.columnar import columns_from_records
+from tests.example import example_only
 from tests.request_values import RECORD, VALID, as_columns, same_columns
+
+# Its data are the example's columns: skipped for another contract, where
+# test_service_any_contract.py and test_request_numbers.py check the service.
+pytestmark = example_only
 
 PLAIN = VALID | {"tenure_months": 12.5}  # every value in its JSON type (VALID sends a number as text)
 

@@ -19,7 +19,12 @@ from pydantic import ValidationError
 
 from mlops_template.serving.columnar import columns_from_columns, columns_from_records, join_columns, vouched_columns
 from mlops_template.serving.request import record_model, records_to_columns
+from tests.example import example_only
 from tests.request_values import RECORD, VALID, as_columns, same_columns
+
+# Its data are the example's columns: skipped for another contract, where
+# test_service_any_contract.py and test_request_numbers.py check the service.
+pytestmark = example_only
 
 
 def test_valid_records_are_vouched_for_and_match_the_request_model() -> None:

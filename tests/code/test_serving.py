@@ -22,6 +22,11 @@ from mlops_template.features import contract
 from mlops_template.serving.coalesce import INLINE_ROWS, Coalescer
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import BatchPrediction, record_model, records_to_columns
+from tests.example import example_only
+
+# Its data are the example's columns: skipped for another contract, where
+# test_service_any_contract.py and test_request_numbers.py check the service.
+pytestmark = example_only
 
 VALID = {"signup_date": "2024-02-29", "age": "41", "region": " North ", "has_partner": "Y", "auto_renew": False}
 

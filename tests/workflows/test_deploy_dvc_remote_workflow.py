@@ -47,8 +47,8 @@ def merged(act_session: ActSession, remote: Path) -> ActResult:
 @pytest.fixture(scope="module")
 def tampered(act_session: ActSession, merged: ActResult, remote: Path) -> ActResult:
     lock = (act_session.repo / "dvc.lock").read_text(encoding="utf-8")
-    model = re.search(r"path: models/churn\n\s+hash: md5\n\s+md5: ([0-9a-f]{32})\.dir", lock)
-    assert model is not None, "dvc.lock records no models/churn output"
+    model = re.search(r"path: models/model\n\s+hash: md5\n\s+md5: ([0-9a-f]{32})\.dir", lock)
+    assert model is not None, "dvc.lock records no models/model output"
     act_session.commit("a dvc.lock that no review saw", {"dvc.lock": lock.replace(model[1], "0" * 32)})
     return build(act_session, remote)
 

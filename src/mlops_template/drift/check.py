@@ -21,9 +21,9 @@ import pandas as pd
 
 from mlops_template.cleaning import clean_features
 from mlops_template.drift import report
-from mlops_template.drift.columns import PREDICTION, FeatureSpec, contract_specs
+from mlops_template.drift.columns import FeatureSpec, contract_specs
 from mlops_template.drift.compare import Comparison, PerformanceResult, ReferenceProfile, compare
-from mlops_template.drift.scores import ModelScores, load_scores, performance
+from mlops_template.drift.scores import ModelScores, load_scores, performance, score_spec
 from mlops_template.drift.sources import (
     CannotCheckError,
     CurrentBatch,
@@ -123,7 +123,7 @@ def _model_side(
     if model.scorer is None or model.reference is None:
         return _ModelSide()
     scored = current
-    if batch.probabilities is not None:
+    if batch.probabilities is not None and model.card is not None and model.card.task == "binary":
         scores = batch.probabilities
         notes.append("current scores: the probabilities the service logged")
     else:
@@ -141,7 +141,8 @@ def _model_side(
         perf, why = performance(params, model, scored[target], scores)
         if why:
             notes.append(why)
-    return _ModelSide(scores, FeatureSpec(PREDICTION, "score", weight=settings.prediction.weight), perf)
+    assert model.card is not None
+    return _ModelSide(scores, score_spec(model.card, settings.prediction.weight), perf)
 
 
 def _compare(params: Params, batch: CurrentBatch, notes: list[str]) -> tuple[Comparison, dict[str, Any], int]:

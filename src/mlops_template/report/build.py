@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from mlops_template.metric_names import guarded
 from mlops_template.params import Params
 from mlops_template.report import plots as drawing
 from mlops_template.report.compare import MetricChange, Verdict, judge, verdict
@@ -141,10 +142,14 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
     head_data = data_md5(root / "dvc.lock", paths.raw)
     base_data = base_data_md5(root, outputs.base_sha, paths.raw)
     failures = [
-        f"`{name}` is {check['value']:.4f}, below the minimum {check['minimum']}"
+        f"`{name}` is {check['value']:.4f}, "
+        + ("above the maximum" if check.get("kind") == "maximum" else "below the minimum")
+        + f" {check.get('limit', check.get('minimum'))}"
         for name, check in sorted((quality_gate or {}).get("checks", {}).items())
         if not check.get("passed")
     ]
+    model_card = _read_json(root / paths.model_dir / "model_card.json")
+    guarded_metrics = guarded(str((model_card or {}).get("task", "binary")), settings.must_not_regress)
     judged = verdict(
         gate_passed=gate_passed,
         pipeline_complete=not stale,
@@ -152,7 +157,7 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         quality_gate_passed=(None if quality_gate is None or not metrics_fresh else bool(quality_gate.get("passed"))),
         quality_failures=failures,
         changes=changes,
-        must_not_regress=settings.must_not_regress,
+        must_not_regress=guarded_metrics,
         tolerance=settings.tolerance,
         data_changed=None not in (base_data, head_data) and base_data != head_data,
     )
@@ -175,7 +180,7 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         pr_head_sha=pull.head_sha,
         run_url=pull.run_url,
         tolerance=settings.tolerance,
-        guarded=settings.must_not_regress,
+        guarded=guarded_metrics,
         metrics_fresh=metrics_fresh,
         metrics=changes,
         quality_gate=quality_gate,
@@ -188,7 +193,7 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         drift_markdown=drift.read_text(encoding="utf-8") if drift.is_file() else None,
         data_md5=head_data,
         data_path=_relative(paths.raw),
-        model_card=_read_json(root / paths.model_dir / "model_card.json"),
+        model_card=model_card,
         stale_stages=stale,
     )
     markdown = render(content)

@@ -2,7 +2,7 @@
 
 The figures come from `dvc metrics diff --json` (see `dvc_outputs`); this module only
 judges them. A metric is "better" in its own direction: most are higher-is-better, the
-losses (`log_loss`, `brier`) are lower-is-better. Moves within `report.tolerance` are
+losses and errors (`log_loss`, `brier`, `rmse`, `mae`) are lower-is-better. Moves within `report.tolerance` are
 treated as unchanged so that noise does not fail a pull request.
 """
 
@@ -12,11 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-# Metrics where a smaller value is the better model. Everything else evaluate writes
-# (AUCs, F1, precision, recall, accuracy) is better when larger.
-LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
+from mlops_template.metric_names import LOWER_IS_BETTER
+
 # Counts and rates that describe the test set, not the model: shown, never judged.
-DESCRIPTIVE = frozenset({"test_rows", "test_positive_rate", "rows", "positive_rate"})
+DESCRIPTIVE = frozenset({"test_rows", "test_positive_rate", "test_target_mean", "rows", "positive_rate"})
 
 Change = Literal["better", "worse", "unchanged", "new", "removed", "info"]
 

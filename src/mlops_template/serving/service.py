@@ -1,7 +1,8 @@
 """The BentoML service: what `bentoml serve`, `make serve` and the container run.
 
 Endpoints (all POST, JSON unless said otherwise):
-- /predict        one record            -> probability, label, threshold, model_version
+- /predict        one record            -> the task's answer: probability, label, threshold (binary);
+                                           label, probabilities (multi-class); value (regression)
 - /predict_batch  {"records": [...]} or {"columns": {...}} -> column-wise answers, in order
 - /predict_file   a CSV or Parquet body -> the same, for batch scoring of an export
 - /livez /readyz /metrics               -> BentoML's probes and Prometheus metrics
@@ -99,18 +100,18 @@ class PredictionService:
             if settings.enabled
             else None
         )
-        self.coalescer: Coalescer[Columns, float] = Coalescer(self._score, SETTINGS.coalesce_rows)
+        self.coalescer: Coalescer[Columns, Any] = Coalescer(self._score, SETTINGS.coalesce_rows)
         logger.info("serving %s (threshold %s)", self.predictor.version, self.predictor.threshold)
         _spare_the_garbage_collector()
 
-    def _score(self, batches: list[Columns]) -> list[float]:
+    def _score(self, batches: list[Columns]) -> list[Any]:
         """Runs in the model thread: one model call and one log entry for the waiting requests."""
         columns = join_columns(batches)
-        probability = self.predictor.predict(columns)
-        labels = self.predictor.labels(probability)
+        probability = self.predictor.predict(columns)  # the task's scores (serving/predictor.py)
+        logged_probability, labels = self.predictor.logged(probability)
         metrics.count_predictions(labels, self.predictor.version)
         if self.log is not None:
-            self.log.add(columns, probability, labels, self.predictor.version, datetime.now(UTC))
+            self.log.add(columns, logged_probability, labels, self.predictor.version, datetime.now(UTC))
         return probability.tolist()
 
     async def in_model_thread(self, work: Callable[..., T], *args: Any) -> T:

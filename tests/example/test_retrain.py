@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
+from tests.example import example_only
 from tests.repos import clone_tracked_files, commit, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, example_only]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_the_labelled_batch_is_committed_as_its_own_input_and_the_sample_is_unto
 def test_the_raw_data_is_the_sample_then_the_labelled_rows(retrained: tuple[Path, str]) -> None:
     repo, batch = retrained
     sample = (repo / "data/sample/customers.csv").read_bytes()
-    raw = (repo / "data/raw/customers.csv").read_bytes()
+    raw = (repo / "data/raw/records.csv").read_bytes()
     rows = (repo / batch).read_bytes().split(b"\n", 1)[1]
     assert raw == sample + rows
     assert rows.count(b"\n") > 1_900  # the export's labelled rows (the generator adds 1 % duplicates)

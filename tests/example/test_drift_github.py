@@ -23,9 +23,12 @@ from mlops_template.drift import github, keepalive, retrain
 from mlops_template.drift.check import settings_summary
 from mlops_template.drift.sources import CurrentBatch
 from mlops_template.params import Params, load_params
-from tests.drift_world import REPO
+from tests.example import example_only
+from tests.example.drift_world import REPO
 from tests.workflows.act import STANDINS
 from tests.workflows.standins import fake_github
+
+pytestmark = example_only
 
 REPOSITORY = "acme/mlops-template"
 

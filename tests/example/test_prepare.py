@@ -9,6 +9,9 @@ from mlops_template.cleaning import clean_features
 from mlops_template.prepare import prepare
 from mlops_template.schema import CleanRecords, RawRecords
 from mlops_template.validate import run_gate
+from tests.example import example_only
+
+pytestmark = example_only
 
 
 def typed_raw(raw: pd.DataFrame) -> pd.DataFrame:

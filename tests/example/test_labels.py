@@ -19,6 +19,9 @@ from mlops_template.params import load_params
 from mlops_template.schema import RawRecords
 from mlops_template.serving.request import record_model, records_to_columns
 from tests.conftest import REPO_ROOT
+from tests.example import example_only
+
+pytestmark = example_only
 
 T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 

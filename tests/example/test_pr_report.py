@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.example import example_only
 from tests.repos import clone_tracked_files, commit, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, example_only]
 
 SAMPLE_ROWS = 3_000
 MAIN_MODEL = {

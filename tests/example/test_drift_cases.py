@@ -20,7 +20,10 @@ from typer.testing import CliRunner
 
 from mlops_template.cli import app
 from mlops_template.logstore import LogStore, batch_table
-from tests.drift_world import World, build_world, raw_batch, reference_split, shifted
+from tests.example import example_only
+from tests.example.drift_world import World, build_world, raw_batch, reference_split, shifted
+
+pytestmark = example_only
 
 EXIT_NO_DRIFT, EXIT_DRIFT, EXIT_CANNOT_CHECK = 0, 3, 4
 

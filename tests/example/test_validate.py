@@ -14,6 +14,9 @@ from mlops_template.data.read import load_table
 from mlops_template.gate_report import GateReport
 from mlops_template.schema import RawRecords
 from mlops_template.validate import run_gate
+from tests.example import example_only
+
+pytestmark = example_only
 
 TOLERANCE = 0.01
 

@@ -7,6 +7,9 @@ import pandas as pd
 from mlops_template.checks import normalize_category
 from mlops_template.data.generate import GeneratorSettings, generate_clean, generate_raw
 from mlops_template.features import contract
+from tests.example import example_only
+
+pytestmark = example_only
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:

@@ -10,13 +10,16 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.cleaning import clean_columns
 from mlops_template.data.generate import GeneratorSettings, generate_raw
-from mlops_template.evaluate import classification_metrics
 from mlops_template.params import Params
 from mlops_template.prepare import prepare
 from mlops_template.schema import RawRecords
 from mlops_template.split import split
+from mlops_template.task_metrics import binary_metrics as classification_metrics
 from mlops_template.train import train
 from mlops_template.validate import run_gate
+from tests.example import example_only
+
+pytestmark = example_only
 
 
 @pytest.fixture(scope="module")

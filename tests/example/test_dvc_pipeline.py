@@ -14,17 +14,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.example import example_only
 from tests.repos import clone_tracked_files, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, example_only]
 
 STAGES = ("ingest", "validate", "prepare", "split", "train", "evaluate")
 OUTPUTS = (
-    "data/raw/customers.csv",
-    "data/prepared/customers.parquet",
+    "data/raw/records.csv",
+    "data/prepared/records.parquet",
     "data/split/train.parquet",
     "data/split/test.parquet",
-    "models/churn",
+    "models/model",
 )
 DOWNSTREAM = ("data/prepared", "data/split", "models", "metrics", "plots", "reports/validation/prepared.json")
 
@@ -62,12 +63,12 @@ def reproduced(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> tup
 def test_a_fresh_clone_without_a_remote_runs_every_stage(reproduced: tuple[Path, str]) -> None:
     repo, output = reproduced
     assert stages_run(output) == set(STAGES)
-    assert (repo / "models/churn/model.joblib").exists()
+    assert (repo / "models/model/model.joblib").exists()
     lock = yaml.safe_load((repo / "dvc.lock").read_text())
     assert set(lock["stages"]) == set(STAGES)
     raw_out = lock["stages"]["ingest"]["outs"][0]
-    assert raw_out["path"] == "data/raw/customers.csv"
-    raw = (repo / "data/raw/customers.csv").read_bytes()
+    assert raw_out["path"] == "data/raw/records.csv"
+    raw = (repo / "data/raw/records.csv").read_bytes()
     assert raw_out["md5"] == hashlib.md5(raw).hexdigest()  # noqa: S324
     sample = (repo / "data/sample/customers.csv").read_bytes()
     extras = yaml.safe_load((repo / "params.yaml").read_text())["data"]["extra_inputs"]

@@ -20,7 +20,10 @@ from mlops_template.drift.columns import PREDICTION, FeatureSpec, contract_specs
 from mlops_template.drift.compare import ReferenceProfile, compare
 from mlops_template.features import contract
 from mlops_template.params import DriftParams, load_params
-from tests.drift_world import REPO, fitted_model, raw_batch, reference_split
+from tests.example import example_only
+from tests.example.drift_world import REPO, fitted_model, raw_batch, reference_split
+
+pytestmark = example_only
 
 BATCHES = 200
 BATCH_ROWS = 1_000

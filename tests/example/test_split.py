@@ -8,6 +8,9 @@ import pytest
 from mlops_template.data.generate import GeneratorSettings, generate_clean
 from mlops_template.params import ParamsError, SplitParams
 from mlops_template.split import split
+from tests.example import example_only
+
+pytestmark = example_only
 
 
 @pytest.fixture(scope="module")

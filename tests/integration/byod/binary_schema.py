@@ -1,7 +1,8 @@
-"""A user's own contract, for the bring-your-own-dataset test: scikit-learn's Wisconsin
-breast-cancer data (bundled with scikit-learn), a few of its columns and a derived size band.
+"""A user's own contract, binary with labels that are not yes/no: scikit-learn's Wisconsin
+breast-cancer data (bundled with scikit-learn), a few of its columns and a derived size band,
+the diagnosis spelled `malignant`/`benign`.
 
-The test copies this file over src/mlops_template/schema.py in a clone and changes only
+The swap test copies this file over src/mlops_template/schema.py in a clone and changes only
 params.yaml besides; nothing else in the template names a column.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Category, Series  # type: ignore[attr-defined]
 
-from mlops_template.checks import category, number, raw_category, raw_number, raw_yes_no, role
+from mlops_template.checks import category, number, raw_category, raw_number, role, target_binary
 
 SIZE_BANDS = ["small", "medium", "large"]
 RADIUS = (0, 40)
@@ -34,7 +35,7 @@ class RawRecords(pa.DataFrameModel):
     mean_concavity: Series[float] = raw_number(CONCAVITY)
     worst_area: Series[float] = raw_number(WORST_AREA)
     size_band: Series[Category] = raw_category(SIZE_BANDS)
-    malignant: Series[Category] = raw_yes_no(nullable=False, metadata=role("target"))
+    diagnosis: Series[Category] = target_binary(positive="malignant", labels=["benign", "malignant"])
 
     class Config:
         strict = True
@@ -51,7 +52,7 @@ class CleanRecords(RawRecords):
     mean_concavity: Series[float] = number(CONCAVITY)
     worst_area: Series[float] = number(WORST_AREA)
     size_band: Series[Category] = category(SIZE_BANDS)
-    malignant: Series[bool] = pa.Field(nullable=False, metadata=role("target"))
+    diagnosis: Series[bool] = pa.Field(nullable=False)
 
     class Config:
         strict = True

@@ -20,7 +20,7 @@ from mlops_template.data.generate import GeneratorSettings, generate_raw
 from mlops_template.params import TrainParams, load_params
 from mlops_template.prepare import prepare
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REFERENCE_ROWS = 20_000
 
 

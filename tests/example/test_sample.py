@@ -9,6 +9,9 @@ from mlops_template.data.read import load_table
 from mlops_template.params import Params
 from mlops_template.schema import RawRecords
 from mlops_template.validate import run_gate
+from tests.example import example_only
+
+pytestmark = example_only
 
 
 def test_the_embedded_sample_is_exactly_what_the_seeded_generator_writes(

@@ -25,7 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.example import example_only
 from tests.repos import REPO_ROOT, clone_tracked_files
+
+pytestmark = example_only
 
 VENV = Path(sys.executable).parent.parent
 SHELL_LANGUAGES = {"sh", "bash", "shell", "console"}
@@ -51,9 +54,11 @@ NEEDS_OUTPUTS = "make -n: needs `make run`'s outputs (a trained model), which ta
 
 # make targets run as `make -n ...` (the rest of the command as written), and why.
 MAKE_DRY_RUN = {
-    "make run": MAKE_DRY_RUN_SLOW + "; tests/integration/test_dvc_pipeline.py runs the real dvc repro",
+    "make run": MAKE_DRY_RUN_SLOW + "; tests/example/test_dvc_pipeline.py runs the real dvc repro",
     "make test": "make -n: it is the suite this test is part of",
     "make test-fast": "make -n: it is the suite this test is part of",
+    "make test-swap": "make -n: the whole suite again in a swapped clone (minutes); "
+    "tests/integration/test_bring_your_own_dataset.py swaps each dataset",
     "make lint": "make -n: ruff and mypy over a fresh copy take half a minute; `make test` runs it",
     "make test-workflows": MAKE_DRY_RUN_SLOW + " (workflows under act)",
     "make test-container": "make -n: needs a docker engine; tests/integration/test_container.py",
@@ -63,8 +68,8 @@ MAKE_DRY_RUN = {
     "make bench-serving": MAKE_DRY_RUN_SLOW + " (and needs `hey`)",
     "make ci-lint": "make -n: tests/workflows/test_workflow_lint.py runs it for real",
     "make ci-local": MAKE_DRY_RUN_SLOW + " (workflows under act)",
-    "make drift": NEEDS_OUTPUTS + "; tests/integration/test_drift_cases.py runs `mlops drift` end to end",
-    "make report": NEEDS_OUTPUTS + "; tests/integration/test_pr_report.py builds the report",
+    "make drift": NEEDS_OUTPUTS + "; tests/example/test_drift_cases.py runs `mlops drift` end to end",
+    "make report": NEEDS_OUTPUTS + "; tests/example/test_pr_report.py builds the report",
     "REPORT_BASE=HEAD~1 make report": NEEDS_OUTPUTS,
     "make report-check": NEEDS_OUTPUTS,
     "make serve": NEEDS_OUTPUTS + ", and serves until stopped; tests/integration/test_service.py",
@@ -99,26 +104,26 @@ REWRITTEN = {
     ),
     "dvc repro": (
         "dvc dag",  # `dvc repro --dry` fails on a fresh clone: it hashes the raw file ingest has not written
-        "the stages it runs; the real run is `make run`'s (tests/integration/test_dvc_pipeline.py)",
+        "the stages it runs; the real run is `make run`'s (tests/example/test_dvc_pipeline.py)",
     ),
     "mlops drift --current exports/2026-11.csv": (
         "mlops drift --help",
-        "an example path; needs a trained model (tests/integration/test_drift_cases.py)",
+        "an example path; needs a trained model (tests/example/test_drift_cases.py)",
     ),
     "mlops drift --source inference_log": (
         "mlops drift --help",
-        "needs a trained model and a service's log (tests/integration/test_drift_cases.py)",
+        "needs a trained model and a service's log (tests/example/test_drift_cases.py)",
     ),
     "mlops labelled-batch --out data/labelled/2026-12-01.parquet": (
         "mlops labelled-batch --help",
-        "needs a service's log and delayed labels; tests/code/test_labels.py runs it on both",
+        "needs a service's log and delayed labels; tests/example/test_labels.py runs it on both",
     ),
 }
 
 # Not run at all: a pattern over the command (matched whole), and why.
 NOT_RUN = {
     r"curl -s localhost:3000/.*": "needs `make serve` running; tests/integration/test_service.py sends these requests",
-    r"bentoml models get churn:latest": "needs a registered model; tests/integration/test_registry.py",
+    r"bentoml models get model:latest": "needs a registered model; tests/integration/test_registry.py",
     r"kubectl apply -f deploy/setup/deployer\.yaml": (
         "needs a cluster and its admin; tests/code/test_deploy.py validates the file and the rights it grants"
     ),
