@@ -5,7 +5,7 @@ What a team would write without BentoML: the same request model, the same Predic
 coalescing, no inference log, no metrics. A batch of records is held to the request
 model record by record; a batch of columns, for which pydantic has no per-row model,
 goes through the template's own batch reader (serving/batch.py). Started by serving.py:
-`MLOPS_MODEL_DIR=models/churn uvicorn benchmarks.fastapi_app:app`.
+`MLOPS_MODEL_DIR=models/model uvicorn benchmarks.fastapi_app:app`.
 """
 
 from __future__ import annotations
@@ -51,11 +51,4 @@ def predict_batch(batch: Batch) -> BatchPrediction:
         raw = columns_from_lists(batch.columns, _params.serve.max_batch_rows)
     else:
         raw = records_to_columns(batch.records or [])
-    probability = predictor.predict(raw)
-    return BatchPrediction(
-        probability=probability.tolist(),
-        label=predictor.labels(probability).tolist(),
-        threshold=predictor.threshold,
-        model_version=predictor.version,
-        rows=len(probability),
-    )
+    return predictor.answer_batch(predictor.predict(raw))

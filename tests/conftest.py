@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository's params, small generated raw tables and files."""
+"""Shared fixtures: the repository's params, small raw tables of the contract and files."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
+from mlops_template.data.generate import write_csv
 from mlops_template.params import Params, load_params
+from tests.contract_data import raw_frame
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,12 +26,13 @@ def params() -> Params:
 
 @pytest.fixture(scope="session")
 def raw_sample() -> pd.DataFrame:
-    """A 3,000-customer raw export with every defect the generator makes."""
-    return generate_raw(GeneratorSettings(rows=3_000, seed=7))
+    """A 3,000-row raw export of the contract, whatever the dataset (tests/contract_data.py;
+    tests/example/ overrides it with the churn generator's export and its defects)."""
+    return raw_frame(rows=3_000, seed=7)
 
 
 @pytest.fixture
 def raw_csv(tmp_path: Path, raw_sample: pd.DataFrame) -> Path:
-    path = tmp_path / "customers.csv"
+    path = tmp_path / "records.csv"
     write_csv(raw_sample, path)
     return path

@@ -35,10 +35,15 @@ def commit(repo: Path, message: str) -> None:
 def clone_tracked_files(repo: Path, source: Path = REPO_ROOT, *, committed_outputs: bool = False) -> Path:
     """A new git repository (branch main) with the tracked files of `source` and none of its
     outputs: no DVC cache, no cached outputs (git ignores them), and no committed metrics,
-    plots or reports unless `committed_outputs` (what a fresh `git clone` has). Uncommitted
+    plots or reports unless `committed_outputs` (what a fresh `git clone` has). DVC-tracked
+    input files present in `source` are copied too (as after `make pull`). Uncommitted
     edits to tracked files come along, as in CI's checkout of a working tree."""
     tracked = subprocess.run(["git", "ls-files", "-z"], cwd=source, capture_output=True, check=True).stdout
-    for name in filter(None, tracked.decode().split("\0")):
+    names = list(filter(None, tracked.decode().split("\0")))
+    # DVC-tracked inputs (`X.dvc` in git, X pulled from the remote) come along when they are here,
+    # as in a CI checkout after `make pull`: e.g. the labelled batches listed in data.extra_inputs.
+    names += [name.removesuffix(".dvc") for name in names if name.endswith(".dvc") and "/" in name]
+    for name in names:
         if (source / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / name, repo / name)

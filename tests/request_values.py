@@ -73,8 +73,8 @@ STRATEGIES = {c.name: _values(c) for c in REQUEST_COLUMNS}
 RECORD = st.builds(
     lambda valid, changes: valid | changes,
     st.fixed_dictionaries(
-        {"signup_date": STRATEGIES["signup_date"][0]},
-        optional={name: valid for name, (valid, _) in STRATEGIES.items() if name != "signup_date"},
+        {c.name: STRATEGIES[c.name][0] for c in REQUEST_COLUMNS if not c.nullable and c.kind is not None},
+        optional={c.name: STRATEGIES[c.name][0] for c in REQUEST_COLUMNS if c.nullable or c.kind is None},
     ),
     # Up to two fields spoiled: near misses of their own kind, junk, or a field the contract does not know.
     st.dictionaries(

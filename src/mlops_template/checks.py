@@ -122,19 +122,69 @@ def raw_yes_no(nullable: bool = True, metadata: dict[str, str] | None = None) ->
     return pa.Field(nullable=nullable, boolean_spelling=True, ignore_na=False, metadata=metadata)
 
 
-def number(bounds: tuple[float, float]) -> Any:
+def number(bounds: tuple[float, float], nullable: bool = True) -> Any:
     """A clean number: inside `bounds` or missing (the model imputes it)."""
-    return pa.Field(nullable=True, in_range={"min_value": bounds[0], "max_value": bounds[1]})
+    return pa.Field(nullable=nullable, in_range={"min_value": bounds[0], "max_value": bounds[1]})
 
 
-def category(allowed: list[str]) -> Any:
+def category(allowed: list[str], nullable: bool = True) -> Any:
     """A clean categorical column: exactly these categories, in this order, or missing.
 
     Fixing the categories (not just the values) keeps category codes the same in
     training and serving, whatever subset of values a batch happens to contain.
     """
     return pa.Field(
-        nullable=True,
+        nullable=nullable,
         isin=allowed,
         dtype_kwargs={"categories": allowed, "ordered": False},
+    )
+
+
+# The target: its constructor names the task, so that training, evaluation, the service and
+# drift all follow from one declaration (features.Contract.task reads it back).
+
+
+def _labels(values: Sequence[object]) -> list[str]:
+    return [normalize_category(str(v)) for v in values]
+
+
+def target_binary(positive: object, labels: Sequence[object]) -> Any:
+    """A two-class target (raw): `labels` are its two spellings, `positive` the one the model
+    scores (its probability, recall and precision are about that label). Labels that read as
+    yes/no (`yes`/`no`, `1`/`0`, `true`/`false`) accept every yes/no spelling, as `raw_yes_no`."""
+    names, wanted = _labels(labels), normalize_category(str(positive))
+    if len(names) != 2 or len(set(names)) != 2 or wanted not in names:
+        raise ValueError(
+            f"schema.py: target_binary needs two different labels with the positive one among them; "
+            f"got positive={positive!r}, labels={list(labels)!r}"
+        )
+    negative = next(n for n in names if n != wanted)
+    metadata = {"role": "target", "task": "binary", "labels": [negative, wanted], "positive": wanted}
+    if {parse_boolean(n) for n in names} == {True, False}:
+        return pa.Field(nullable=False, boolean_spelling=True, ignore_na=False, metadata=metadata)
+    return pa.Field(nullable=False, category_of=names, ignore_na=False, metadata=metadata)
+
+
+def target_classes(classes: Sequence[object]) -> Any:
+    """A target of three or more classes (raw), spelled as `category_of` forgives."""
+    names = _labels(classes)
+    if len(set(names)) < 3:  # two classes is a binary target
+        raise ValueError(
+            f"schema.py: target_classes needs at least three different classes, got {list(classes)!r}; "
+            "for two, write target_binary(positive=..., labels=[...])"
+        )
+    return pa.Field(
+        nullable=False,
+        category_of=names,
+        ignore_na=False,
+        metadata={"role": "target", "task": "multiclass", "labels": names},
+    )
+
+
+def target_number(bounds: tuple[float, float]) -> Any:
+    """A number to predict (raw): a regression target, present on every row and inside `bounds`."""
+    return pa.Field(
+        nullable=False,
+        in_range={"min_value": bounds[0], "max_value": bounds[1]},
+        metadata={"role": "target", "task": "regression"},
     )

@@ -51,6 +51,8 @@ def _dates(values: Values) -> np.ndarray:
 def clean_column(column: Column, values: Values) -> np.ndarray | pd.api.extensions.ExtensionArray:
     """One feature's cleaning rule, read off the contract: the single definition that
     training (`clean_features`, a DataFrame) and the service (`clean_columns`) both run."""
+    if column.task == "binary":
+        return _binary_target(column, values)
     if column.kind == "boolean":
         state = map_distinct(values, lambda v: _BOOLEAN_STATE[parse_boolean(v)], -1, np.int8)
         return pd.arrays.BooleanArray(state == 1, state < 0)
@@ -67,6 +69,23 @@ def clean_column(column: Column, values: Values) -> np.ndarray | pd.api.extensio
     if column.kind == "date":
         return _dates(values)
     return pd.array(values, dtype="string[pyarrow]")
+
+
+def _binary_target(column: Column, values: Values) -> pd.api.extensions.ExtensionArray:
+    """True for the positive label; labels that read as yes/no accept every yes/no spelling,
+    as the gate does (`checks.target_binary`). Missing where the value is neither label."""
+    negative, positive = column.labels
+    as_yes_no = parse_boolean(positive) is not None and parse_boolean(negative) is not None
+
+    def state(value: str) -> int:
+        if as_yes_no:
+            parsed = parse_boolean(value)
+            return -1 if parsed is None else int(parsed == parse_boolean(positive))
+        name = normalize_category(value)
+        return 1 if name == positive else 0 if name == negative else -1
+
+    codes = map_distinct(values, state, -1, np.int8)
+    return pd.arrays.BooleanArray(codes == 1, codes < 0)
 
 
 @cache

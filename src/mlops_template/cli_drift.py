@@ -100,7 +100,7 @@ def drift_retrain(
     push: Annotated[bool, typer.Option(help="Push the branch and open the pull request (gh).")] = True,
     run_url: RunUrlOption = None,
 ) -> None:
-    """Retrain on the training data + the labelled current batch; commit on drift.retrain.branch and open its PR."""
+    """Add the labelled current batch as a new training input, retrain, commit on drift.retrain.branch, open its PR."""
     from mlops_template.drift import check
     from mlops_template.drift.github import GitHubError, open_retrain_pull_request
     from mlops_template.drift.retrain import RetrainError, pull_request_body, retrain
@@ -108,7 +108,7 @@ def drift_retrain(
     p = read_params(params)
     branch = p.drift.retrain.branch
     try:
-        result = retrain(p, datetime.now(UTC), branch=branch, base=base, push=push)
+        result = retrain(p, datetime.now(UTC), branch=branch, base=base, push=push, params_file=params)
         typer.echo(f"committed {result.commit[:12]} on {branch}: {result.rows_added:,} rows added from {result.source}")
         if push:
             summary = None
@@ -160,7 +160,8 @@ def keepalive(
     workflow: Annotated[str | None, typer.Option(help="Workflow file; default: the running workflow's.")] = None,
 ) -> None:
     """Keep the scheduled workflow enabled: re-enable it through the API once main is quiet (no commits)."""
-    from mlops_template.drift.github import GitHubError, keep_alive
+    from mlops_template.drift.keepalive import keep_alive
+    from mlops_template.github_api import GitHubError
 
     p = read_params(params)
     try:

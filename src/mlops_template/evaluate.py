@@ -1,8 +1,9 @@
 """Evaluation on the test split: DVC metrics and plots, per-segment metrics, the quality gate.
 
-Figures are rounded to six decimals so that `dvc metrics diff` shows real changes, not
-floating-point noise, and curves are thinned to at most a few hundred points so that
-`dvc plots diff` stays readable.
+What is measured follows the task the contract declares (`task_metrics`). Figures are
+rounded to six decimals so that `dvc metrics diff` shows real changes, not floating-point
+noise. Every plot file dvc.yaml declares is written on every run, empty (`[]`, which DVC
+skips) when it does not belong to the task, so that one dvc.yaml serves every task.
 """
 
 from __future__ import annotations
@@ -12,77 +13,64 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import calibration_curve
-from sklearn.metrics import (
-    accuracy_score,
-    average_precision_score,
-    brier_score_loss,
-    f1_score,
-    log_loss,
-    precision_recall_curve,
-    precision_score,
-    recall_score,
-    roc_auc_score,
-    roc_curve,
-)
+from sklearn.pipeline import Pipeline
 
+from mlops_template import task_metrics as tm
 from mlops_template.files import write_json
-from mlops_template.model_files import load_model
-from mlops_template.params import Params, ParamsError
+from mlops_template.model_files import ModelCard, load_model
+from mlops_template.params import EvaluateParams, Params, ParamsError
 
-MAX_CURVE_POINTS = 200
-
-
-def _r(value: float) -> float:
-    return round(float(value), 6)
+PLOT_FILES = ("roc", "precision_recall", "confusion", "calibration", "predicted_vs_actual", "residuals")
 
 
-def classification_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, float]:
-    """The metrics reported on every PR; AUCs are NaN-free only when both classes occur."""
-    predicted = proba >= threshold
-    both_classes = len(np.unique(y_true)) == 2
-    metrics = {
-        "roc_auc": roc_auc_score(y_true, proba) if both_classes else float("nan"),
-        "pr_auc": average_precision_score(y_true, proba) if both_classes else float("nan"),
-        "f1": f1_score(y_true, predicted, zero_division=0),
-        "precision": precision_score(y_true, predicted, zero_division=0),
-        "recall": recall_score(y_true, predicted, zero_division=0),
-        "accuracy": accuracy_score(y_true, predicted),
-        "log_loss": log_loss(y_true, proba, labels=[0, 1]),
-        "brier": brier_score_loss(y_true, proba),
-    }
-    return {name: _r(value) for name, value in metrics.items()}
+@dataclass(frozen=True)
+class Predictions:
+    """A model's answers on a table, with the truth, in the form its task's metrics want."""
+
+    card: ModelCard
+    y_true: np.ndarray
+    scores: np.ndarray  # binary: P(positive); multi-class: one column per class; regression: values
+
+    def metrics(self, threshold: float, mask: np.ndarray | None = None) -> dict[str, float]:
+        y, s = (self.y_true, self.scores) if mask is None else (self.y_true[mask], self.scores[mask])
+        if self.card.task == "regression":
+            return tm.regression_metrics(y, s)
+        if self.card.task == "multiclass":
+            return tm.multiclass_metrics(y, s, self.card.labels)
+        return tm.binary_metrics(y, s, threshold)
+
+    def plots(self, settings: EvaluateParams) -> dict[str, tm.Rows]:
+        if self.card.task == "regression":
+            return tm.regression_plots(self.y_true, self.scores)
+        if self.card.task == "multiclass":
+            return tm.multiclass_plots(self.y_true, self.scores, self.card.labels)
+        negative, positive = self.card.labels or ("0", "1")
+        return tm.binary_plots(
+            self.y_true, self.scores, settings.decision_threshold, settings.calibration_bins, (negative, positive)
+        )
+
+    def described(self) -> dict[str, float]:
+        """Figures about the test set, not the model: shown in the report, never judged."""
+        if self.card.task == "binary":
+            return {"test_positive_rate": tm.r6(self.y_true.mean())}
+        if self.card.task == "regression":
+            return {"test_target_mean": tm.r6(self.y_true.mean())}
+        return {}
 
 
-def _thin(frame: pd.DataFrame) -> pd.DataFrame:
-    if len(frame) <= MAX_CURVE_POINTS:
-        return frame
-    keep = np.unique(np.linspace(0, len(frame) - 1, MAX_CURVE_POINTS).round().astype(int))
-    return frame.iloc[keep]
-
-
-def plot_data(y_true: np.ndarray, proba: np.ndarray, threshold: float, bins: int) -> dict[str, list[dict[str, Any]]]:
-    """Rows for DVC's plot templates: ROC, precision-recall, confusion and calibration."""
-    fpr, tpr, _ = roc_curve(y_true, proba)
-    precision, recall, _ = precision_recall_curve(y_true, proba)
-    fraction_positive, mean_predicted = calibration_curve(y_true, proba, n_bins=bins, strategy="quantile")
-    roc = _thin(pd.DataFrame({"fpr": fpr, "tpr": tpr}))
-    pr = _thin(pd.DataFrame({"recall": recall[::-1], "precision": precision[::-1]}))
-    labels = np.where(y_true == 1, "churn", "stay")
-    predicted = np.where(proba >= threshold, "churn", "stay")
-    return {
-        "roc": [{"fpr": _r(a), "tpr": _r(b)} for a, b in roc.itertuples(index=False)],
-        "precision_recall": [{"recall": _r(a), "precision": _r(b)} for a, b in pr.itertuples(index=False)],
-        "confusion": [{"actual": a, "predicted": p} for a, p in zip(labels.tolist(), predicted.tolist(), strict=True)],
-        "calibration": [
-            {"mean_predicted": _r(m), "fraction_positive": _r(f)}
-            for m, f in zip(mean_predicted, fraction_positive, strict=True)
-        ],
-    }
+def predict(model: Pipeline, card: ModelCard, frame: pd.DataFrame) -> Predictions:
+    """Score `frame` (clean, with the target) with a model saved by `train`."""
+    features = frame[card.features]
+    if card.task == "regression":
+        return Predictions(card, frame[card.target].astype(float).to_numpy(), np.asarray(model.predict(features)))
+    proba = model.predict_proba(features)
+    if card.task == "multiclass":
+        return Predictions(card, frame[card.target].astype(str).to_numpy(), proba)
+    return Predictions(card, frame[card.target].astype(int).to_numpy(), proba[:, 1])
 
 
 def segment_metrics(
-    frame: pd.DataFrame, y_true: np.ndarray, proba: np.ndarray, column: str | None, threshold: float
+    frame: pd.DataFrame, predictions: Predictions, column: str | None, threshold: float
 ) -> dict[str, Any]:
     """The same metrics within each value of one categorical column (params: evaluate.segment_column)."""
     if column is None:
@@ -96,11 +84,9 @@ def segment_metrics(
     values = frame[column].astype("string").fillna("(missing)").to_numpy()
     for value in sorted(set(values)):
         mask = values == value
-        segments[str(value)] = {
-            "rows": int(mask.sum()),
-            "positive_rate": _r(y_true[mask].mean()),
-            **classification_metrics(y_true[mask], proba[mask], threshold),
-        }
+        binary = predictions.card.task == "binary"
+        described = {"positive_rate": tm.r6(predictions.y_true[mask].mean())} if binary else {}
+        segments[str(value)] = {"rows": int(mask.sum()), **described, **predictions.metrics(threshold, mask)}
     return {column: segments}
 
 
@@ -108,7 +94,8 @@ def segment_metrics(
 class GateCheck:
     metric: str
     value: float
-    minimum: float
+    limit: float
+    kind: str  # "minimum" (higher is better) or "maximum" (lower is better)
     passed: bool
 
 
@@ -125,24 +112,31 @@ class QualityGate:
         failed = [c for c in self.checks if not c.passed]
         if not failed:
             return "model-quality gate passed: " + ", ".join(
-                f"{c.metric} {c.value:.4f} ≥ {c.minimum}" for c in self.checks
+                f"{c.metric} {c.value:.4f} {'≥' if c.kind == 'minimum' else '≤'} {c.limit}" for c in self.checks
             )
         return "model-quality gate failed: " + "; ".join(
-            f"{c.metric} is {c.value:.4f}, below the minimum {c.minimum} (evaluate.min_metrics in params.yaml)"
+            f"{c.metric} is {c.value:.4f}, {'below the minimum' if c.kind == 'minimum' else 'above the maximum'} "
+            f"{c.limit} (evaluate.{'min' if c.kind == 'minimum' else 'max'}_metrics in params.yaml)"
             for c in failed
         )
 
 
-def quality_gate(metrics: dict[str, float], minimums: dict[str, float]) -> QualityGate:
-    """Every metric named in `evaluate.min_metrics` must reach its minimum."""
+def quality_gate(
+    metrics: dict[str, float], minimums: dict[str, float], maximums: dict[str, float] | None = None
+) -> QualityGate:
+    """Every metric in `evaluate.min_metrics` must reach its minimum (higher is better), every
+    one in `evaluate.max_metrics` stay under its maximum (rmse, mae, log_loss: lower is better)."""
     checks = []
-    for metric, minimum in minimums.items():
-        if metric not in metrics:
-            raise ParamsError(
-                f"evaluate.min_metrics in params.yaml names {metric!r}, which is not a metric; known: {sorted(metrics)}"
-            )
-        value = metrics[metric]
-        checks.append(GateCheck(metric, value, minimum, bool(value >= minimum)))  # NaN fails
+    for setting, limits, kind in (("min_metrics", minimums, "minimum"), ("max_metrics", maximums or {}, "maximum")):
+        for metric, limit in limits.items():
+            if metric not in metrics:
+                raise ParamsError(
+                    f"evaluate.{setting} in params.yaml names {metric!r}, which is not a metric of this task; "
+                    f"known: {sorted(metrics)}"
+                )
+            value = metrics[metric]
+            passed = value >= limit if kind == "minimum" else value <= limit  # NaN fails both
+            checks.append(GateCheck(metric, value, limit, kind, bool(passed)))
     return QualityGate(all(c.passed for c in checks), checks)
 
 
@@ -151,17 +145,17 @@ def run(params: Params) -> QualityGate:
     paths, settings = params.paths, params.evaluate
     model, card = load_model(paths.model_dir)
     test = pd.read_parquet(paths.test)
-    y_true = test[card.target].astype(int).to_numpy()
-    proba = model.predict_proba(test[card.features])[:, 1]
-    metrics = classification_metrics(y_true, proba, settings.decision_threshold)
-    metrics |= {"test_rows": len(test), "test_positive_rate": _r(y_true.mean())}
+    predictions = predict(model, card, test)
+    metrics = predictions.metrics(settings.decision_threshold)
+    metrics |= {"test_rows": len(test), **predictions.described()}
     write_json(paths.metrics, metrics)
     write_json(
         paths.segment_metrics,
-        segment_metrics(test, y_true, proba, settings.segment_column, settings.decision_threshold),
+        segment_metrics(test, predictions, settings.segment_column, settings.decision_threshold),
     )
-    for name, rows in plot_data(y_true, proba, settings.decision_threshold, settings.calibration_bins).items():
-        write_json(paths.plots_dir / f"{name}.json", rows)
-    gate = quality_gate(metrics, settings.min_metrics)
+    plots = predictions.plots(settings)
+    for name in PLOT_FILES:
+        write_json(paths.plots_dir / f"{name}.json", plots.get(name, []))
+    gate = quality_gate(metrics, settings.min_metrics, settings.max_metrics)
     write_json(paths.quality_gate, gate.to_dict())
     return gate

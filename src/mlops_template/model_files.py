@@ -7,7 +7,7 @@ issue) copies both into the BentoML model store with the card as labels and meta
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,10 @@ class ModelCard:
     target: str
     data_md5: str  # DVC's hash of the raw data the model was trained on
     train_rows: int
-    train_positive_rate: float
+    train_positive_rate: float | None  # a binary target's share of the positive label, else None
     sklearn_version: str
+    task: str = "binary"  # binary | multiclass | regression (the target's constructor in schema.py)
+    labels: list[str] = field(default_factory=list)  # binary: [negative, positive]; multi-class: the model's classes
 
 
 def save_model(directory: Path, model: Pipeline, card: ModelCard) -> None:

@@ -56,6 +56,7 @@ class PathParams(_Section):
 class ValidateParams(_Section):
     max_out_of_range_fraction: float = Field(ge=0, le=1)
     summary_examples: int = Field(ge=0)
+    min_class_rows: int = Field(ge=1)
 
 
 class PrepareParams(_Section):
@@ -102,15 +103,16 @@ class TrainParams(_Section):
 
 
 class EvaluateParams(_Section):
-    decision_threshold: float = Field(gt=0, lt=1)
+    decision_threshold: float = Field(gt=0, lt=1)  # a binary target only
     segment_column: str | None  # None: no per-segment metrics
     calibration_bins: int = Field(ge=2)
     min_metrics: dict[str, float]
+    max_metrics: dict[str, float] = Field(default_factory=dict)  # lower is better: rmse, mae, log_loss
 
 
 class ReportParams(_Section):
     tolerance: float = Field(ge=0)
-    must_not_regress: list[str]
+    must_not_regress: list[str]  # empty: the task's own (task_metrics.GUARDED)
     gate_examples: int = Field(ge=0)
 
 
@@ -130,8 +132,8 @@ class DriftPredictionParams(_Section):
 
 
 class DriftPerformanceParams(_Section):
-    metric: Literal["roc_auc", "pr_auc"]
-    max_drop: float = Field(gt=0, lt=1)
+    metric: str  # empty: the task's own (binary roc_auc, multi-class macro_f1, regression r2)
+    max_drop: float = Field(gt=0)
     weight: float = Field(ge=0)
 
 

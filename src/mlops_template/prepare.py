@@ -39,8 +39,8 @@ def prepare(raw: pd.DataFrame, *, drop_duplicates: bool) -> tuple[pd.DataFrame, 
     set_missing = {
         c.name: int((clean[c.name].isna() & raw[c.name].notna()).sum()) for c in spec.features() if c.name in raw
     }
-    target = spec.target.name
-    clean[target] = clean[target].astype(bool)
+    if spec.task == "binary":  # the gate passed: every row has one of the two labels
+        clean[spec.target.name] = clean[spec.target.name].astype(bool)
 
     exact = conflicting = 0
     if drop_duplicates:

@@ -13,7 +13,12 @@ How to write a column:
   forgiven) and `isin=[...]` (clean: canonical spellings only);
 - a yes/no: `Series[Category]` with `boolean_spelling=True` (raw) and a boolean dtype (clean);
 - a date: `Series[DateTime]`;
-- anything that is not a model input: `metadata=role("id" | "text" | "target")`.
+- anything that is not a model input: `metadata=role("id" | "text")`;
+- the target, whose constructor names the task (raw → clean):
+  two labels: `Series[Category] = target_binary(positive="bad", labels=["good", "bad"])` →
+  `Series[bool]` (True = the positive label); three or more classes:
+  `Series[Category] = target_classes([...])` → `Series[Category] = category([...], nullable=False)`;
+  a number: `Series[float] = target_number((lo, hi))` → `Series[float] = number((lo, hi), nullable=False)`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from mlops_template.checks import (
     raw_number,
     raw_yes_no,
     role,
+    target_binary,
 )
 
 CONTRACTS = ["month_to_month", "one_year", "two_year"]
@@ -68,7 +74,7 @@ class RawRecords(pa.DataFrameModel):
     paperless_billing: Series[Category] = raw_yes_no()
     auto_renew: Series[Category] = raw_yes_no()
     notes: Series[Category] = pa.Field(nullable=True, metadata=role("text"))
-    churned: Series[Category] = raw_yes_no(nullable=False, metadata=role("target"))
+    churned: Series[Category] = target_binary(positive="yes", labels=["no", "yes"])
 
     class Config:
         strict = True  # an unexpected column is an error, not silently ignored
@@ -100,7 +106,7 @@ class CleanRecords(RawRecords):
     paperless_billing: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     auto_renew: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     notes: Series[Category] = pa.Field(nullable=True, required=False, metadata=role("text"))  # dropped
-    churned: Series[bool] = pa.Field(nullable=False, metadata=role("target"))
+    churned: Series[bool] = pa.Field(nullable=False)
 
     class Config:
         strict = True

@@ -11,9 +11,11 @@ from mlops_template.params import Params, ParamsError, SplitParams
 
 
 def split(clean: pd.DataFrame, params: SplitParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`stratified` keeps the churn rate equal in both parts; `time` tests on the newest
-    rows (by `split.time_column`), which is how the model will meet the future."""
-    target = contract().target.name
+    """`stratified` keeps each class's share equal in both parts (a regression target is
+    split at random); `time` tests on the newest rows (by `split.time_column`), which is
+    how the model will meet the future."""
+    spec = contract()
+    target = spec.target.name
     if params.method == "time":
         if params.time_column not in clean.columns:
             raise ParamsError(
@@ -23,7 +25,8 @@ def split(clean: pd.DataFrame, params: SplitParams) -> tuple[pd.DataFrame, pd.Da
         ordered = clean.sort_values([params.time_column], kind="stable")
         cut = round(len(ordered) * (1 - params.test_size))
         return ordered.iloc[:cut].reset_index(drop=True), ordered.iloc[cut:].reset_index(drop=True)
-    train, test = train_test_split(clean, test_size=params.test_size, random_state=params.seed, stratify=clean[target])
+    strata = None if spec.task == "regression" else clean[target]
+    train, test = train_test_split(clean, test_size=params.test_size, random_state=params.seed, stratify=strata)
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 

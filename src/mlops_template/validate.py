@@ -8,6 +8,7 @@ What the report holds and how it is written (JSON and markdown) is `gate_report.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from mlops_template.data.read import CSV_SUFFIXES, DataFileError, load_table
 from mlops_template.gate_report import FailingRow, Finding, GateReport, Severity, unreadable_report
 from mlops_template.params import Params
 from mlops_template.schema import RawRecords
+from mlops_template.target_gate import target_findings
 
 MAX_ROWS_PER_FINDING = 10_000
 
@@ -171,7 +173,8 @@ def _failing_row(index: object, value: object, csv_lines: bool) -> FailingRow:
 
 
 def run(params: Params, path: Path | None = None) -> GateReport:
-    """Stage `validate`: gate the raw file (or `path`) and write the report, pass or fail."""
+    """Stage `validate`: gate the raw file (or `path`) and write the report, pass or fail.
+    The target must also be trainable (`target_gate`): this is the last stop before training."""
     path, schema = path or params.paths.raw, RawRecords.to_schema()
     try:
         frame = load_table(path, schema)
@@ -186,5 +189,8 @@ def run(params: Params, path: Path | None = None) -> GateReport:
             tolerance=params.validate_.max_out_of_range_fraction,
             csv_lines=path.suffix.lower() in CSV_SUFFIXES,
         )
+        untrainable = target_findings(frame, params.validate_.min_class_rows)
+        if untrainable:
+            report = replace(report, passed=False, findings=[*report.findings, *untrainable])
     report.write(params.paths.validation_dir, "raw")
     return report

@@ -12,7 +12,10 @@ import yaml
 from typer.testing import CliRunner
 
 from mlops_template.cli import app
-from mlops_template.data.generate import GeneratorSettings, generate_clean, write_csv
+from mlops_template.data.generate import write_csv
+from mlops_template.features import contract
+from mlops_template.prepare import prepare
+from tests.contract_data import raw_frame
 
 runner = CliRunner()
 
@@ -43,17 +46,18 @@ def broken_files(tmp_path: Path, raw: pd.DataFrame) -> dict[str, tuple[Path, str
     add("empty", b"", "empty")
     add("header_only", (header + "\n").encode(), "no rows")
     add("semicolons", text.replace(",", ";").encode(), "semicolon")
-    add("latin1", text.replace("happy with service", "café").encode("latin-1"), "UTF-8")
+    spec = contract()
+    first_column = spec.columns[0].name
+    add("latin1", text.replace(first, first + "é", 1).encode("latin-1"), "UTF-8")
     add("truncated", (header + "\n" + first + "\n" + first[: len(first) // 2] + "\n").encode(), "fields")
-    add("missing_column", text.replace("contract,", "contrakt,", 1).encode(), "contract")
-    bad_age = raw.astype(object).copy()
-    bad_age.loc[0, "age"] = "forty"
-    write_csv(bad_age, tmp_path / "bad_age.csv")
-    corpus["text_in_number"] = (tmp_path / "bad_age.csv", "age")
-    unknown = raw.astype(object).copy()
-    unknown.loc[0, "plan"] = "platinum"
-    write_csv(unknown, tmp_path / "unknown.csv")
-    corpus["unknown_category"] = (tmp_path / "unknown.csv", "plan")
+    add("missing_column", text.replace(first_column, first_column + "_renamed", 1).encode(), first_column)
+    for kind, value, case in (("number", "forty", "text_in_number"), ("category", "platinum-xyz", "unknown_category")):
+        columns = [c.name for c in spec.columns if c.kind == kind]
+        if columns:
+            broken = raw.astype(object).copy()
+            broken.loc[0, columns[0]] = value
+            write_csv(broken, tmp_path / f"{case}.csv")
+            corpus[case] = (tmp_path / f"{case}.csv", columns[0])
     return corpus
 
 
@@ -100,7 +104,7 @@ def test_every_command_of_the_three_modules_is_one_mlops_command() -> None:
         *("generate-sample", "ingest", "validate", "prepare", "split", "train", "evaluate"),
         *("report", "report-check", "register"),
         *("drift", "drift-issue", "drift-retrain", "labelled-batch", "keepalive"),
-        *("smoke", "deploy", "rollback", "release", "kubeconfig"),
+        *("smoke", "deploy-ready", "kubeconfig", "deploy", "release", "rollback", "promote"),
     }
 
 
@@ -110,12 +114,12 @@ def test_a_setting_that_names_a_missing_column_is_a_clear_error(tmp_path: Path, 
     params_file.write_text(yaml.safe_dump(settings))
     prepared = Path(settings["paths"]["prepared"])
     prepared.parent.mkdir(parents=True)
-    generate_clean(GeneratorSettings(rows=200, seed=1)).to_parquet(prepared)
+    prepare(raw_frame(rows=200, seed=1), drop_duplicates=True)[0].to_parquet(prepared)
     result = runner.invoke(app, ["split", "--params", str(params_file)])
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
     assert "error: split.time_column in params.yaml: 'created_at'" in result.output
-    assert "signup_date" in result.output  # the columns it could have named
+    assert contract().target.name in result.output  # the columns it could have named
 
 
 def test_a_bug_keeps_its_traceback(params_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:

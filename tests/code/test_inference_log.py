@@ -18,6 +18,11 @@ import pytest
 
 from mlops_template.logstore import META_COLUMNS, LogStore, LogStoreError, batch_table
 from mlops_template.serving.request import record_model, records_to_columns
+from tests.example import example_only
+
+# Its data are the example's columns: skipped for another contract, where
+# test_service_any_contract.py and test_request_numbers.py check the service.
+pytestmark = example_only
 
 DAY = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 ODD = ['say "hi"', "two\nlines", "tab\tand \\ backslash", "Zürich ✓ 東京 😀", "\u2028sep", "", "nul\x00byte"]

@@ -82,3 +82,43 @@ def test_a_failed_gate_and_an_unfinished_pipeline_are_reasons() -> None:
         tolerance=0.002,
     )
     assert crashed.reasons == ["the pipeline did not finish: `train` not reproduced (see the job log)"]
+
+
+def test_a_drop_on_changed_training_data_is_a_note_not_a_regression() -> None:
+    changes = [judge("roc_auc", 0.832, 0.817, 0.002)]
+    same_data = verdict(
+        gate_passed=True,
+        pipeline_complete=True,
+        stale_stages=[],
+        quality_gate_passed=True,
+        quality_failures=[],
+        changes=changes,
+        must_not_regress=["roc_auc"],
+        tolerance=0.002,
+    )
+    new_data = verdict(
+        gate_passed=True,
+        pipeline_complete=True,
+        stale_stages=[],
+        quality_gate_passed=True,
+        quality_failures=[],
+        changes=changes,
+        must_not_regress=["roc_auc"],
+        tolerance=0.002,
+        data_changed=True,
+    )
+    assert not same_data.passed
+    assert new_data.passed
+    assert "different test sets" in new_data.notes[0]
+    failed_gate = verdict(
+        gate_passed=True,
+        pipeline_complete=True,
+        stale_stages=[],
+        quality_gate_passed=False,
+        quality_failures=["`roc_auc` is 0.70, below the minimum 0.75"],
+        changes=changes,
+        must_not_regress=["roc_auc"],
+        tolerance=0.002,
+        data_changed=True,
+    )
+    assert not failed_gate.passed  # new data never excuses the quality gate

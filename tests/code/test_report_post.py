@@ -1,5 +1,8 @@
 """Posting the report: one sticky comment, with cml or the gh fallback, and nothing untrusted published.
 
+Plots go to CML's public asset host only where they may be public (a public repository, or
+REPORT_PUBLIC_PLOTS=true); a private repository, or CML failing, gets the gh comment.
+
 GitHub's API is mocked by the `gh`/`cml` stand-ins of tests/workflows (a JSON file); the
 posting code itself runs for real, as `make post-report` runs it.
 """
@@ -15,12 +18,13 @@ from typing import Any
 
 import pytest
 
-from mlops_template.report.post import PostError, has_watermark, pull_request_number, sanitize
+from mlops_template.report.post import PostError, has_watermark, plots_may_be_public, pull_request_number, sanitize
 from tests.workflows.act import FAKE_TOKEN, STANDINS
 from tests.workflows.standins import fake_github
 
 REPO = "acme/mlops-template"
 HEAD = "1" * 40
+PUBLIC = {"REPOSITORY_PRIVATE": "false"}  # what pr-report.yml passes for a public repository
 PNG = b"\x89PNG\r\n\x1a\n fake"
 
 
@@ -94,7 +98,7 @@ def test_sanitize_for_gh_links_images_to_the_run(report_dir: Path) -> None:
 
 def test_cml_updates_one_sticky_comment_on_every_push_github_api_mocked(report_dir: Path, github: Path) -> None:
     for _ in range(3):
-        result = post(report_dir, github, cml=True, RUN_PR_NUMBER="42")
+        result = post(report_dir, github, cml=True, RUN_PR_NUMBER="42", **PUBLIC)
         assert result.returncode == 0, result.stderr
     comments = state(github)["comments"]
     assert len(comments) == 1
@@ -107,9 +111,9 @@ def test_cml_updates_one_sticky_comment_on_every_push_github_api_mocked(report_d
 
 
 def test_the_gh_fallback_keeps_one_comment_and_finds_cmls_github_api_mocked(report_dir: Path, github: Path) -> None:
-    assert post(report_dir, github, cml=True, RUN_PR_NUMBER="42").returncode == 0
+    assert post(report_dir, github, cml=True, RUN_PR_NUMBER="42", **PUBLIC).returncode == 0
     for _ in range(2):
-        result = post(report_dir, github, cml=False, RUN_PR_NUMBER="42")
+        result = post(report_dir, github, cml=False, RUN_PR_NUMBER="42", **PUBLIC)
         assert result.returncode == 0, result.stderr
         assert "updated comment" in result.stdout
     comments = state(github)["comments"]
@@ -121,11 +125,11 @@ def test_the_gh_fallback_keeps_one_comment_and_finds_cmls_github_api_mocked(repo
 def test_a_fork_pr_number_from_the_report_is_used_only_if_its_head_is_the_tested_commit_github_api_mocked(
     report_dir: Path, github: Path
 ) -> None:
-    result = post(report_dir, github, cml=True, RUN_PR_NUMBER="")  # forks: GitHub gives no PR number
+    result = post(report_dir, github, cml=True, RUN_PR_NUMBER="", **PUBLIC)  # forks: GitHub gives no PR number
     assert result.returncode == 0, result.stderr
     assert [c["issue"] for c in state(github)["comments"]] == [42]
     (report_dir / "summary.json").write_text(json.dumps({"pull_request": {"number": 7}}))  # a lie: #7 is another PR
-    refused = post(report_dir, github, cml=True, RUN_PR_NUMBER="")
+    refused = post(report_dir, github, cml=True, RUN_PR_NUMBER="", **PUBLIC)
     assert refused.returncode == 1
     assert "not posting" in refused.stderr
     assert [c["issue"] for c in state(github)["comments"]] == [42]
@@ -135,3 +139,42 @@ def test_a_fork_pr_number_from_the_report_is_used_only_if_its_head_is_the_tested
 def test_malformed_pr_claims_are_refused(claim: object) -> None:
     with pytest.raises(PostError):
         pull_request_number({"RUN_HEAD_SHA": HEAD}, {"pull_request": {"number": claim}}, REPO)
+
+
+def _public_links(body: str) -> list[str]:
+    return [link for link in body.split("(") if link.startswith("https://asset.")]
+
+
+@pytest.mark.parametrize("private", ["true", ""])  # the event says private, or says nothing: private either way
+def test_a_private_repository_never_publishes_plots_github_api_mocked(
+    report_dir: Path, github: Path, private: str
+) -> None:
+    result = post(report_dir, github, cml=True, RUN_PR_NUMBER="42", REPOSITORY_PRIVATE=private)
+    assert result.returncode == 0, result.stderr
+    assert "plots kept private" in result.stdout
+    (comment,) = state(github)["comments"]
+    assert comment["via"] == "gh"
+    assert _public_links(comment["body"]) == []
+    assert "[🖼 ROC curve (in the run's `pr-report` artifact)](https://github.com/acme/" in comment["body"]
+    assert state(github)["assets"] == []
+    assert [c["tool"] for c in state(github)["calls"]] == ["gh"] * len(state(github)["calls"])  # cml never ran
+
+
+def test_public_plots_are_a_choice_either_way() -> None:
+    assert plots_may_be_public({"REPOSITORY_PRIVATE": "false"})
+    assert not plots_may_be_public({"REPOSITORY_PRIVATE": "true"})
+    assert not plots_may_be_public({})
+    assert plots_may_be_public({"REPOSITORY_PRIVATE": "true", "REPORT_PUBLIC_PLOTS": "true"})
+    assert not plots_may_be_public({"REPOSITORY_PRIVATE": "false", "REPORT_PUBLIC_PLOTS": "false"})
+
+
+def test_when_cml_fails_gh_posts_the_one_sticky_comment_github_api_mocked(report_dir: Path, github: Path) -> None:
+    assert post(report_dir, github, cml=True, RUN_PR_NUMBER="42", **PUBLIC).returncode == 0  # yesterday: cml worked
+    result = post(report_dir, github, cml=True, RUN_PR_NUMBER="42", FAKE_CML_FAILS="1", **PUBLIC)
+    assert result.returncode == 0, result.stderr
+    assert "::warning title=CML failed::cml failed, posted through the GitHub API instead" in result.stdout
+    assert "503 Service Unavailable" in result.stdout
+    (comment,) = state(github)["comments"]
+    assert comment["edits"] == 1
+    assert "in the run's `pr-report` artifact" in comment["body"]
+    assert _public_links(comment["body"]) == []

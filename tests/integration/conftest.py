@@ -20,8 +20,9 @@ import yaml
 
 from mlops_template import evaluate, prepare, split, train, validate
 from mlops_template.data import ingest
-from mlops_template.data.generate import GeneratorSettings, generate_raw, write_csv
+from mlops_template.data.generate import write_csv
 from mlops_template.params import Params, load_params
+from tests.contract_data import raw_frame
 from tests.processes import free_port, running_server
 
 SERVICE = "mlops_template.serving.service:PredictionService"
@@ -64,10 +65,13 @@ def tool(name: str) -> str:
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> TrainedModel:
     folder = tmp_path_factory.mktemp("served-model")
-    write_csv(generate_raw(GeneratorSettings(rows=6_000, seed=21)), folder / "input.csv")
+    write_csv(raw_frame(rows=6_000, seed=21), folder / "input.csv")  # any contract's data
     settings = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
     settings["data"]["input"] = str(folder / "input.csv")
+    settings["data"]["extra_inputs"] = []  # this generated input only, whatever the repository has added
     settings["paths"] = {key: str(folder / value) for key, value in settings["paths"].items()}
+    # Synthetic data, not the user's: their quality limits (set for their data) do not apply.
+    settings["evaluate"] |= {"min_metrics": {}, "max_metrics": {}}
     settings["serve"]["workers"] = 1
     settings["serve"]["inference_log"] |= {"flush_seconds": 0.2, "url": str(folder / "logs" / "inference")}
     params_file = folder / "params.yaml"

@@ -35,7 +35,7 @@ def test_the_stored_model_carries_data_hash_commit_params_and_metrics(trained_mo
     assert metadata["metrics"] == json.loads(paths.metrics.read_text())
     assert metadata["decision_threshold"] == trained_model.params.evaluate.decision_threshold
     assert metadata["train_params"] == trained_model.params.train.model_dump()
-    assert metadata["model_card"] == card
+    assert metadata["model_card"] == {key: value for key, value in card.items() if value is not None}
 
 
 def test_registering_the_same_model_again_changes_nothing(trained_model: TrainedModel) -> None:

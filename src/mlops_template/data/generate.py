@@ -40,6 +40,29 @@ TRUE_SPELLINGS = ["yes", "Y", "true", "1", "True", "YES"]
 FALSE_SPELLINGS = ["no", "n", "false", "0", "No", "FALSE"]
 BOOLEAN_COLUMNS = ("has_partner", "paperless_billing", "auto_renew", "churned")
 CATEGORY_COLUMNS = ("region", "plan", "contract", "payment_method")
+# The export this generator writes, column for column: the example's contract.
+COLUMNS = (
+    *("customer_id", "signup_date", "age", "region", "plan", "contract", "payment_method"),
+    *("tenure_months", "monthly_charges", "total_charges", "support_tickets", "avg_session_minutes"),
+    *("last_login_days", "num_devices", "has_partner", "paperless_billing", "auto_renew", "notes", "churned"),
+)
+
+
+def not_the_example(columns: tuple[str, ...]) -> str | None:
+    """Why a contract with these columns is not the example's (None when it is): the generator
+    makes churn data only, so its demo and its tests apply to the example's contract alone."""
+    if columns == COLUMNS:
+        return None
+    missing, extra = sorted(set(COLUMNS) - set(columns)), sorted(set(columns) - set(COLUMNS))
+    differs = "; ".join(
+        part
+        for part in (
+            f"without {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}" if missing else "",
+            f"with {', '.join(extra[:5])}{' …' if len(extra) > 5 else ''}" if extra else "",
+        )
+        if part
+    )
+    return f"schema.py declares another dataset than the example's churn export ({differs or 'columns reordered'})"
 
 
 @dataclass(frozen=True)

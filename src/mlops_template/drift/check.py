@@ -21,9 +21,9 @@ import pandas as pd
 
 from mlops_template.cleaning import clean_features
 from mlops_template.drift import report
-from mlops_template.drift.columns import PREDICTION, FeatureSpec, contract_specs
+from mlops_template.drift.columns import FeatureSpec, contract_specs
 from mlops_template.drift.compare import Comparison, PerformanceResult, ReferenceProfile, compare
-from mlops_template.drift.scores import ModelScores, load_scores, performance
+from mlops_template.drift.scores import ModelScores, load_scores, performance, score_spec
 from mlops_template.drift.sources import (
     CannotCheckError,
     CurrentBatch,
@@ -38,6 +38,7 @@ EXIT_NO_DRIFT = 0
 EXIT_DRIFT = 3
 EXIT_CANNOT_CHECK = 4
 Status = Literal["drift", "no drift", "could not check"]
+DEMO_PREFIX = "DEMO (the synthetic sample, not production data): "
 EXIT_CODES: dict[Status, int] = {"no drift": EXIT_NO_DRIFT, "drift": EXIT_DRIFT, "could not check": EXIT_CANNOT_CHECK}
 
 
@@ -122,7 +123,7 @@ def _model_side(
     if model.scorer is None or model.reference is None:
         return _ModelSide()
     scored = current
-    if batch.probabilities is not None:
+    if batch.probabilities is not None and model.card is not None and model.card.task == "binary":
         scores = batch.probabilities
         notes.append("current scores: the probabilities the service logged")
     else:
@@ -140,7 +141,8 @@ def _model_side(
         perf, why = performance(params, model, scored[target], scores)
         if why:
             notes.append(why)
-    return _ModelSide(scores, FeatureSpec(PREDICTION, "score", weight=settings.prediction.weight), perf)
+    assert model.card is not None
+    return _ModelSide(scores, score_spec(model.card, settings.prediction.weight), perf)
 
 
 def _compare(params: Params, batch: CurrentBatch, notes: list[str]) -> tuple[Comparison, dict[str, Any], int]:
@@ -208,6 +210,9 @@ def run(
         document["reference"] = {"path": str(params.paths.train), "rows": reference_rows}
         status: Status = comparison.status
         summary = _summary(comparison)
+        if batch.kind == "sample":  # never mistaken for production: `drift-issue` posts nothing on it
+            document["demo"] = True
+            summary = f"{DEMO_PREFIX}{summary}"
         extra_columns = sorted(set(batch.raw.columns) - {c.name for c in contract().columns})
         if extra_columns:
             notes.append(f"columns not in the contract, ignored: {', '.join(extra_columns)}")

@@ -133,13 +133,16 @@ class PerformanceResult:
     current: float
     labelled_rows: int
     positive_rate_reference: float | None
-    positive_rate_current: float
+    positive_rate_current: float | None  # a binary target's share of the positive label
     max_drop: float
     weight: float
+    lower_is_better: bool = False  # rmse, mae, log_loss: a rise is the drop
+    positive_label: str = "positive"  # `churned = yes`: what the positive rate counts
 
     @property
     def drop(self) -> float:
-        return self.reference - self.current
+        """How much worse the batch is than the test split, in the metric's own direction."""
+        return self.current - self.reference if self.lower_is_better else self.reference - self.current
 
     @property
     def drifted(self) -> bool:
@@ -155,6 +158,7 @@ class PerformanceResult:
             "labelled_rows": self.labelled_rows,
             "positive_rate_reference": _json_number(self.positive_rate_reference),
             "positive_rate_current": _json_number(self.positive_rate_current),
+            "positive_label": self.positive_label,
             "weight": self.weight,
             "verdict": "drift" if self.drifted else "no drift",
         }

@@ -8,13 +8,23 @@ the generator of synthetic churn data.
 
 from __future__ import annotations
 
-from mlops_template.data.generate import GeneratorSettings, generate_raw
-from mlops_template.drift.sources import CurrentBatch
+from mlops_template.data.generate import GeneratorSettings, generate_raw, not_the_example
+from mlops_template.drift.sources import CannotCheckError, CurrentBatch
+from mlops_template.features import contract
 from mlops_template.params import Params
 
 
 def demo_batch(params: Params) -> CurrentBatch:
-    """The generator's drifted batch (`drift.sample`), of new customers."""
+    """The generator's drifted batch (`drift.sample`), of new customers; only while the
+    contract is the example's, since the generator makes churn data and nothing else."""
+    why = not_the_example(tuple(c.name for c in contract().columns))
+    if why:
+        raise CannotCheckError(
+            f"drift.sources names `sample`, the demo of the example dataset, but {why}: remove `sample` "
+            "from drift.sources in params.yaml and set drift.file to a CSV/Parquet file (a path, an http(s) "
+            "URL or a DVC-tracked file) of recent records, or let the service fill the inference log "
+            "(docs/drift.md)"
+        )
     sample = params.drift.sample
     settings = GeneratorSettings(
         rows=sample.rows,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_template.checks import parse_boolean
+from mlops_template.cleaning import clean_column
 from mlops_template.data.read import CSV_SUFFIXES, PARQUET_SUFFIXES
 from mlops_template.errors import UserError
 from mlops_template.features import contract
@@ -77,18 +78,34 @@ def _read_file(fs: fsspec.AbstractFileSystem, path: str, names: list[str]) -> pd
     return frame[names]
 
 
-def _as_booleans(values: pd.Series, path: str, name: str) -> np.ndarray:
-    def parse(value: object) -> bool:
-        parsed = None if pd.isna(value) else parse_boolean(str(value))
-        if parsed is None:
-            raise LabelsError(f"labels at {path}: column {name!r} holds {value!r}, not a yes/no value")
-        return parsed
+def _as_targets(values: pd.Series, path: str, name: str) -> np.ndarray:
+    """The labels as the task's values (read by the contract's own cleaning rule): True/False
+    for the positive label of a binary target, class names, or numbers."""
+    target = contract().target
+    cleaned = pd.Series(clean_column(target, values.astype(object)), index=values.index)
+    bad = cleaned.isna()
+    if bad.any():
+        value = values[bad].iloc[0]
+        if target.task == "regression":
+            expected = "not a number in the target's range"
+        elif target.task == "binary" and all(parse_boolean(label) is not None for label in target.labels):
+            expected = "not a yes/no value"
+        else:
+            expected = f"not one of the target's labels ({', '.join(target.labels)})"
+        raise LabelsError(f"labels at {path}: column {name!r} holds {value!r}, {expected}")
+    if target.task == "binary":
+        return cleaned.to_numpy(dtype=bool)
+    if target.task == "regression":
+        return cleaned.to_numpy(dtype=float)
+    return cleaned.astype(str).to_numpy(dtype=object)
 
-    return np.array([parse(value) for value in values], dtype=bool)
+
+def _target_dtype() -> str:
+    return {"binary": "boolean", "regression": "Float64"}.get(contract().task, "object")
 
 
 def read_labels(params: Params) -> pd.DataFrame | None:
-    """All labels as (id as text, target as bool, LABEL_TIME in UTC); None when none are configured."""
+    """All labels as (id as text, target as the task's values, LABEL_TIME in UTC); None when none are configured."""
     url = params.drift.labels.location()
     if not url:
         return None
@@ -105,7 +122,7 @@ def read_labels(params: Params) -> pd.DataFrame | None:
     return pd.DataFrame(
         {
             id_name: labels[id_name].astype(str).to_numpy(dtype=object),
-            target: _as_booleans(labels[target], url, target),
+            target: _as_targets(labels[target], url, target),
             LABEL_TIME: times.astype("datetime64[us, UTC]"),
         }
     ).dropna(subset=[LABEL_TIME])
@@ -116,7 +133,7 @@ def attach_labels(log: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame
     labels found their prediction. Two labels for one prediction: the later one counts."""
     id_name, target = id_column_name(), contract().target.name
     result = log.copy()
-    result[target] = pd.array([pd.NA] * len(log), dtype="boolean")
+    result[target] = pd.array([pd.NA] * len(log), dtype=_target_dtype())
     if log.empty or labels.empty or id_name not in log:
         return result, 0
     predictions = pd.DataFrame(
@@ -138,8 +155,8 @@ def attach_labels(log: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame
     matched = matched.drop_duplicates(subset="_row", keep="last")  # sorted by label time: the latest label
     rows = matched["_row"].astype(int).to_numpy()
     values = result[target].to_numpy(dtype=object)
-    values[rows] = matched[target].to_numpy(dtype=bool)
-    result[target] = pd.array(values, dtype="boolean")
+    values[rows] = matched[target].to_numpy()
+    result[target] = pd.array(values, dtype=_target_dtype())
     return result, len(rows)
 
 
@@ -163,7 +180,8 @@ def labelled_batch(params: Params, since: datetime) -> pd.DataFrame:
     batch = pd.DataFrame(index=rows.index)
     for column in contract().columns:
         batch[column.name] = rows[column.name] if column.name in rows else pd.Series(None, index=rows.index, dtype=str)
-    batch[target] = rows[target].astype(bool)
+    if contract().task == "binary":
+        batch[target] = rows[target].astype(bool)
     return batch
 
 

@@ -122,7 +122,12 @@ def to_markdown(document: dict[str, Any], *, plots_link: str | None = None, with
         lines.append(
             f"{perf['metric']} on {perf['labelled_rows']:,} labelled rows: {perf['current']:.4f} "
             f"(test split: {perf['reference']:.4f}, drop {perf['drop']:+.4f}, alarm at {perf['max_drop']}) — "
-            f"{VERDICT_MARK[perf['verdict']]}; churn rate {perf['positive_rate_current']:.1%}"
+            f"{VERDICT_MARK[perf['verdict']]}"
+            + (
+                f"; {perf['positive_rate_current']:.1%} {perf.get('positive_label', 'positive')}"
+                if perf.get("positive_rate_current") is not None
+                else ""
+            )
             + (
                 f" (test split {perf['positive_rate_reference']:.1%})"
                 if perf.get("positive_rate_reference") is not None

@@ -1,11 +1,17 @@
-"""Retraining after drift: the training data grows by the labelled current batch.
+"""Retraining after drift: the labelled current batch becomes a training input of its own.
 
-`retrain` appends the current batch's labelled rows to the raw input (`data.input`, a
-local CSV/Parquet file, DVC-tracked or in git), reruns the pipeline (`dvc repro`: gate,
-clean, split, train, evaluate, quality gate), commits the result on one branch
-(`drift.retrain.branch`, force-pushed: it belongs to the bot) and opens or updates the one
-pull request for it. The PR workflow then compares the new model with main's and posts
-the usual report; merging it deploys the model like any other change.
+`retrain` writes the current batch's labelled rows, in the raw format, to a new file
+`data.labelled_dir/<date>.csv`, lists it in `data.extra_inputs` (params.yaml; the ingest
+stage appends it to `data.input`), reruns the pipeline (`dvc repro`: gate, clean, split,
+train, evaluate, quality gate), commits on one branch (`drift.retrain.branch`,
+force-pushed: it belongs to the bot) and opens or updates the one pull request for it.
+`data.input` itself is never changed, so its own checks still hold (the embedded sample
+stays exactly what the generator writes) and the pull request's CI can pass.
+
+Where the new file lives: with a DVC remote configured (`make pull` sets one from
+DVC_REMOTE_URL) it is DVC-tracked and pushed to the remote before the branch is pushed,
+so the pull request's CI can pull it; without a remote it is committed to git, like the
+embedded sample. The synthetic demo batch is never retrained on.
 
 It never imports `train`: the pipeline runs as DVC runs it, in a subprocess.
 """
@@ -13,7 +19,7 @@ It never imports `train`: the pipeline runs as DVC runs it, in a subprocess.
 from __future__ import annotations
 
 import json
-import subprocess
+import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,32 +28,28 @@ from typing import Any
 
 import pandas as pd
 
-from mlops_template.data.ingest import is_url
-from mlops_template.data.read import CSV_SUFFIXES, PARQUET_SUFFIXES
+from mlops_template.data.ingest import CSV_FORMAT
 from mlops_template.drift.sources import CurrentBatch, load_current
+from mlops_template.external import CommandError, output_or_none, run
 from mlops_template.features import contract
 from mlops_template.files import replacing
 from mlops_template.params import Params
 
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
+DVC = (sys.executable, "-m", "dvc")
+_EXTRA_INPUTS = re.compile(r"^(?P<indent>[ \t]+)extra_inputs:[ \t]*\[(?P<items>[^\]\n]*)\](?P<rest>[^\n]*)$", re.M)
 
 
 class RetrainError(RuntimeError):
     """Retraining cannot go ahead; the message says why and what to do."""
 
 
-def _run(*args: str, cwd: Path = Path()) -> str:
-    """git and dvc with arguments built here, never through a shell."""
-    result = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603
-    if result.returncode != 0:
-        output = (result.stderr or result.stdout).strip().splitlines()
-        raise RetrainError(f"`{' '.join(args[:3])}` failed: " + "\n".join(output[-15:]))
-    return result.stdout
-
-
-def _git(*args: str, cwd: Path = Path()) -> str:
-    return _run("git", *args, cwd=cwd)
+def _run(*args: str) -> str:
+    try:
+        return run(args)
+    except CommandError as exc:
+        raise RetrainError(str(exc)) from exc
 
 
 def labelled_rows(batch: CurrentBatch, header: list[str]) -> pd.DataFrame:
@@ -67,29 +69,42 @@ def labelled_rows(batch: CurrentBatch, header: list[str]) -> pd.DataFrame:
     return rows[header]
 
 
-def append_to_input(path: Path, rows: pd.DataFrame) -> None:
-    """Append to the raw input atomically: a CSV keeps its bytes and gains lines (a small diff)."""
-    suffix = path.suffix.lower()
+def new_batch_file(directory: Path, now: datetime) -> Path:
+    """`<date>.csv`, or `<date>-2.csv`… when a batch of that day is already there."""
+    path, count = directory / f"{now:%Y-%m-%d}.csv", 1
+    while path.exists() or path.with_name(path.name + ".dvc").exists():
+        count += 1
+        path = directory / f"{now:%Y-%m-%d}-{count}.csv"
+    return path
+
+
+def write_batch(path: Path, rows: pd.DataFrame) -> None:
+    """The rows as a raw CSV (header included), written the way ingest appends rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as tmp:
-        if suffix in PARQUET_SUFFIXES:
-            pd.concat([pd.read_parquet(path), rows.astype(object)], ignore_index=True).to_parquet(tmp, index=False)
-            return
-        data = path.read_bytes()
-        text = rows.to_csv(
-            index=False,
-            header=False,
-            lineterminator="\n",
-            float_format="%.10g",
-            date_format="%Y-%m-%d",
+        rows.to_csv(tmp, index=False, lineterminator="\n", **CSV_FORMAT)
+
+
+def list_extra_input(params_file: Path, entry: str) -> None:
+    """Add `entry` to `data.extra_inputs`, editing only that line (comments and layout stay)."""
+    text = params_file.read_text(encoding="utf-8")
+    found = list(_EXTRA_INPUTS.finditer(text))
+    if len(found) != 1:
+        raise RetrainError(
+            f"{params_file}: expected one `extra_inputs: [...]` line (a flow list under `data:`); "
+            f"write it that way, or add {entry} to data.extra_inputs by hand"
         )
-        tmp.write_bytes(data + (b"" if data.endswith(b"\n") else b"\n") + text.encode("utf-8"))
+    match = found[0]
+    items = [item.strip() for item in match["items"].split(",") if item.strip()]
+    items += [] if entry in items else [entry]
+    line = f"{match['indent']}extra_inputs: [{', '.join(items)}]{match['rest']}"
+    with replacing(params_file) as tmp:
+        tmp.write_text(text[: match.start()] + line + text[match.end() :], encoding="utf-8")
 
 
-def csv_header(path: Path) -> list[str]:
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        return list(pd.read_parquet(path).columns)
-    with path.open(encoding="utf-8-sig") as handle:
-        return [name.strip() for name in handle.readline().rstrip("\n").split(",")]
+def dvc_remote() -> str | None:
+    """The default DVC remote's name, or None when no remote is configured."""
+    return output_or_none([*DVC, "remote", "default"])
 
 
 @dataclass(frozen=True)
@@ -99,40 +114,54 @@ class Retrained:
     branch: str
     commit: str
     metrics: dict[str, Any]
+    data_file: Path
+    remote: str | None
 
 
-def retrain(params: Params, now: datetime, *, branch: str, base: str, push: bool = True) -> Retrained:
-    """Grow the data, rerun the pipeline, commit on `branch` and (with `push`) push it."""
-    source = params.data.input
-    if is_url(source):
-        raise RetrainError(
-            f"data.input is a URL ({source}); retraining appends to the training data, so point data.input at a "
-            "local or DVC-tracked file"
-        )
-    path = Path(source)
-    if path.suffix.lower() not in (*CSV_SUFFIXES, *PARQUET_SUFFIXES) or not path.is_file():
-        raise RetrainError(f"data.input {source} is not a local CSV/Parquet file (run `dvc pull` if it is tracked)")
+def retrain(
+    params: Params,
+    now: datetime,
+    *,
+    branch: str,
+    base: str,
+    push: bool = True,
+    params_file: Path = Path("params.yaml"),
+) -> Retrained:
+    """Add the labelled batch as a new input, rerun the pipeline, commit on `branch` and (with `push`) push it."""
     batch = load_current(params, now)
-    rows = labelled_rows(batch, csv_header(path))
+    if batch.kind == "sample":
+        raise RetrainError(
+            f"the current batch is the synthetic demo sample ({batch.description}): retraining on made-up rows "
+            "is refused. Point the check at labelled real data (drift.file) and remove `sample` from drift.sources"
+        )
+    rows = labelled_rows(batch, [column.name for column in contract().columns])
+    remote = dvc_remote()
 
-    _git("switch", "--force-create", branch)
-    append_to_input(path, rows)
-    if path.with_name(path.name + ".dvc").exists():
-        _run(sys.executable, "-m", "dvc", "add", str(path))
-    _run(sys.executable, "-m", "dvc", "repro")
-    _git("add", "--update")  # tracked files only: the data (or its .dvc file), dvc.lock, metrics, plots
-    identity = (
-        []
-        if _run_ok("git", "config", "user.email")
-        else ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
-    )
+    _run("git", "switch", "--force-create", branch)
+    path = new_batch_file(params.data.labelled_dir, now)
+    write_batch(path, rows)
+    list_extra_input(params_file, path.as_posix())
+    if remote:
+        _run(*DVC, "add", str(path))  # path.dvc and the .gitignore entry go into git, the data to the remote
+        staged = [f"{path}.dvc", str(path.parent / ".gitignore")]
+    else:
+        staged = [str(path)]
+    _run(*DVC, "repro")
+    _run("git", "add", "--update")  # params.yaml, dvc.lock, metrics, plots
+    _run("git", "add", *staged)
+    bot = ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
+    identity = [] if output_or_none(["git", "config", "user.email"]) else bot
+    where = f"DVC-tracked, for the DVC remote {remote}" if remote else "committed to git (no DVC remote)"
     message = (
         f"Retrain on {len(rows):,} more rows after drift ({now:%Y-%m-%d})\n\n"
-        f"The drift check found drift; the training data grew by the labelled rows of {batch.description}."
+        f"The drift check found drift; the labelled rows of {batch.description} are a new training input, "
+        f"{path} ({where}), listed in data.extra_inputs."
     )
-    _git(*identity, "commit", "--quiet", "--no-verify", "-m", message)
-    commit = _git("rev-parse", "HEAD").strip()
+    _run("git", *identity, "commit", "--quiet", "--no-verify", "-m", message)
+    commit = _run("git", "rev-parse", "HEAD").strip()
     if push:
+        if remote:  # first the data, so that the pull request's CI can pull what the branch names
+            _run(*DVC, "push", f"{path}.dvc")
         _run(
             "git",
             "-c",
@@ -145,23 +174,20 @@ def retrain(params: Params, now: datetime, *, branch: str, base: str, push: bool
             f"HEAD:refs/heads/{branch}",
         )
     metrics = json.loads(params.paths.metrics.read_text(encoding="utf-8")) if params.paths.metrics.exists() else {}
-    return Retrained(len(rows), batch.description, branch, commit, metrics)
-
-
-def _run_ok(*args: str) -> bool:
-    result = subprocess.run(list(args), capture_output=True, text=True, check=False)  # noqa: S603
-    return result.returncode == 0 and bool(result.stdout.strip())
+    return Retrained(len(rows), batch.description, branch, commit, metrics, path, remote)
 
 
 def pull_request_body(result: Retrained, drift_summary: str | None, run_url: str | None) -> str:
+    where = f"DVC-tracked (on the DVC remote `{result.remote}`)" if result.remote else "committed to git"
     lines = [
         "## Retraining after data drift",
         "",
         f"The scheduled drift check found drift{': ' + drift_summary if drift_summary else ''}.",
         "",
         f"This branch adds **{result.rows_added:,} labelled rows** of the current batch ({result.source}) "
-        "to the training data and reruns the pipeline (`dvc repro`). The PR workflow's report compares "
-        "the new model with main's; merging deploys it.",
+        f"as a new training input, `{result.data_file}` ({where}, listed in `data.extra_inputs`), and reruns "
+        "the pipeline (`dvc repro`). The PR workflow's report compares the new model with main's; merging "
+        "deploys it.",
     ]
     if result.metrics:
         shown = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items() if isinstance(v, float))

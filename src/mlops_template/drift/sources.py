@@ -160,7 +160,7 @@ def load_current(
             tried.append(f"inference log {params.serve.inference_log.location()}: no predictions in the window")
         elif kind == "file":
             batch = _from_file(params, file)
-            tried.append("file: drift.file is empty")
+            tried.append("file: drift.file is empty (a CSV/Parquet path, URL or DVC-tracked file of recent records)")
         else:  # "sample": the demo, the only way the drift check reaches the data generator
             from mlops_template.drift.demo import demo_batch
 

@@ -55,7 +55,9 @@ def batch_table(
 ) -> pa.Table:
     """The batch as logged: feature columns as received, then META_COLUMNS, row for row."""
     probability = np.asarray(probability, dtype=np.float64)
-    label = np.asarray(label, dtype=np.bool_)
+    label = np.asarray(label)  # bool (binary), class names (multi-class), values (regression)
+    if label.dtype == object:
+        label = label.astype(str)
     rows = len(probability)
     if isinstance(features, pd.DataFrame):
         columns = {str(name): features[name].to_numpy() for name in features.columns}

@@ -16,10 +16,11 @@ from typing import Any
 
 import yaml
 
+from mlops_template.metric_names import guarded
 from mlops_template.params import Params
 from mlops_template.report import plots as drawing
 from mlops_template.report.compare import MetricChange, Verdict, judge, verdict
-from mlops_template.report.dvc_outputs import DvcOutputs, collect
+from mlops_template.report.dvc_outputs import DvcOutputs, ReportError, collect, git
 from mlops_template.report.markdown import ReportContent, render
 
 REPORT_FILE = "report.md"
@@ -60,9 +61,21 @@ def _relative(path: Path) -> str:
 def data_md5(lock_file: Path, raw: Path) -> str | None:
     """DVC's hash of the raw data, as recorded in dvc.lock by the ingest stage."""
     try:
-        lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
+        return _raw_md5(lock_file.read_text(encoding="utf-8"), raw)
     except FileNotFoundError:
         return None
+
+
+def base_data_md5(root: Path, base_sha: str, raw: Path) -> str | None:
+    """The same hash in the base revision's dvc.lock (None when it has none)."""
+    try:
+        return _raw_md5(git(root, "show", f"{base_sha}:dvc.lock"), raw)
+    except ReportError:
+        return None
+
+
+def _raw_md5(lock_text: str, raw: Path) -> str | None:
+    lock = yaml.safe_load(lock_text) or {}
     for stage in lock.get("stages", {}).values():
         for out in stage.get("outs", []):
             if out.get("path") == _relative(raw):
@@ -126,11 +139,17 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
     metrics_fresh = gate_passed is not False and not stale
     changes = metric_changes(outputs, paths.metrics, settings.tolerance) if metrics_fresh else []
     column, segments = segment_changes(outputs, paths.segment_metrics, settings.tolerance)
+    head_data = data_md5(root / "dvc.lock", paths.raw)
+    base_data = base_data_md5(root, outputs.base_sha, paths.raw)
     failures = [
-        f"`{name}` is {check['value']:.4f}, below the minimum {check['minimum']}"
+        f"`{name}` is {check['value']:.4f}, "
+        + ("above the maximum" if check.get("kind") == "maximum" else "below the minimum")
+        + f" {check.get('limit', check.get('minimum'))}"
         for name, check in sorted((quality_gate or {}).get("checks", {}).items())
         if not check.get("passed")
     ]
+    model_card = _read_json(root / paths.model_dir / "model_card.json")
+    guarded_metrics = guarded(str((model_card or {}).get("task", "binary")), settings.must_not_regress)
     judged = verdict(
         gate_passed=gate_passed,
         pipeline_complete=not stale,
@@ -138,8 +157,9 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         quality_gate_passed=(None if quality_gate is None or not metrics_fresh else bool(quality_gate.get("passed"))),
         quality_failures=failures,
         changes=changes,
-        must_not_regress=settings.must_not_regress,
+        must_not_regress=guarded_metrics,
         tolerance=settings.tolerance,
+        data_changed=None not in (base_data, head_data) and base_data != head_data,
     )
 
     base_name = outputs.base.removeprefix("origin/")
@@ -160,7 +180,7 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         pr_head_sha=pull.head_sha,
         run_url=pull.run_url,
         tolerance=settings.tolerance,
-        guarded=settings.must_not_regress,
+        guarded=guarded_metrics,
         metrics_fresh=metrics_fresh,
         metrics=changes,
         quality_gate=quality_gate,
@@ -171,9 +191,9 @@ def build(params: Params, base: str, pull: PullRequest | None = None, root: Path
         segments=segments,
         images=images,
         drift_markdown=drift.read_text(encoding="utf-8") if drift.is_file() else None,
-        data_md5=data_md5(root / "dvc.lock", paths.raw),
+        data_md5=head_data,
         data_path=_relative(paths.raw),
-        model_card=_read_json(root / paths.model_dir / "model_card.json"),
+        model_card=model_card,
         stale_stages=stale,
     )
     markdown = render(content)

@@ -2,7 +2,7 @@
 
 The figures come from `dvc metrics diff --json` (see `dvc_outputs`); this module only
 judges them. A metric is "better" in its own direction: most are higher-is-better, the
-losses (`log_loss`, `brier`) are lower-is-better. Moves within `report.tolerance` are
+losses and errors (`log_loss`, `brier`, `rmse`, `mae`) are lower-is-better. Moves within `report.tolerance` are
 treated as unchanged so that noise does not fail a pull request.
 """
 
@@ -12,11 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-# Metrics where a smaller value is the better model. Everything else evaluate writes
-# (AUCs, F1, precision, recall, accuracy) is better when larger.
-LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
+from mlops_template.metric_names import LOWER_IS_BETTER
+
 # Counts and rates that describe the test set, not the model: shown, never judged.
-DESCRIPTIVE = frozenset({"test_rows", "test_positive_rate", "rows", "positive_rate"})
+DESCRIPTIVE = frozenset({"test_rows", "test_positive_rate", "test_target_mean", "rows", "positive_rate"})
 
 Change = Literal["better", "worse", "unchanged", "new", "removed", "info"]
 
@@ -83,8 +82,15 @@ def verdict(
     changes: list[MetricChange],
     must_not_regress: list[str],
     tolerance: float,
+    data_changed: bool = False,
 ) -> Verdict:
-    """Fail on a failed data gate, an unfinished pipeline, a failed quality gate or a regression."""
+    """Fail on a failed data gate, an unfinished pipeline, a failed quality gate or a regression.
+
+    A regression is judged only on the same data: when the PR changes the training data
+    (`data_changed`, e.g. retraining adds a labelled batch), both revisions split it into
+    different test sets, so a lower figure may be harder data, not a worse model. Then the
+    move is a note for the reviewer and the model-quality gate's minimums are the check.
+    """
     reasons: list[str] = []
     notes: list[str] = []
     if gate_passed is False:
@@ -102,7 +108,13 @@ def verdict(
         if change is None or change.old is None:
             notes.append(f"`{name}`: nothing to compare with on the base revision")
             continue
-        if change.change == "worse" and change.delta is not None:
+        if change.change == "worse" and change.delta is not None and data_changed:
+            notes.append(
+                f"`{name}`: {change.old:.4f} → {change.new:.4f} ({change.delta:+.4f}), but the training data "
+                "changed, so the two figures come from different test sets: not judged as a regression "
+                "(the model-quality gate, `evaluate.min_metrics`, still applies)"
+            )
+        elif change.change == "worse" and change.delta is not None:
             reasons.append(
                 f"`{name}` is worse than on the base revision: {change.old:.4f} → {change.new:.4f} "
                 f"({change.delta:+.4f}; tolerance ±{tolerance}, `report.must_not_regress` in params.yaml)"

@@ -90,7 +90,7 @@ class Plot:
 
     path: str
     title: str
-    kind: Literal["line", "confusion"]
+    kind: Literal["line", "scatter", "confusion"]
     x: str
     y: str
     x_label: str
@@ -117,6 +117,8 @@ def _plot(path: str, entries: list[dict[str, Any]]) -> Plot | None:
         title = content.get("title", {})
         title = title.get("text", path) if isinstance(title, dict) else str(title or path)
         confusion = "facet" in content
+        mark = content.get("mark")
+        scatter = isinstance(mark, dict) and mark.get("type") == "point"
         encoding = content["spec"]["encoding"] if confusion else content["encoding"]
         x, y = encoding["x"], encoding["y"]
         rows: dict[str, list[dict[str, Any]]] = {}
@@ -126,7 +128,7 @@ def _plot(path: str, entries: list[dict[str, Any]]) -> Plot | None:
         return Plot(
             path=path,
             title=title,
-            kind="confusion" if confusion else "line",
+            kind="confusion" if confusion else "scatter" if scatter else "line",
             x=x["field"],
             y=y["field"],
             x_label=str(x.get("title") or x["field"]),

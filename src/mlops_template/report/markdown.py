@@ -14,6 +14,7 @@ from typing import Any
 
 from mlops_template.gate_report import findings_table
 from mlops_template.markdown_table import table
+from mlops_template.metric_names import SEGMENT_COLUMNS
 from mlops_template.report.compare import MetricChange, Verdict
 
 MARKS = {
@@ -94,6 +95,8 @@ def _header(c: ReportContent) -> list[str]:
             f"({', '.join(f'`{m}`' for m in c.guarded)}) is worse than on `{c.base}`.",
             "",
         ]
+    if c.verdict.notes:
+        lines += ["**Notes**", ""] + [f"- {note}" for note in c.verdict.notes] + [""]
     return lines
 
 
@@ -115,8 +118,13 @@ def _metrics(c: ReportContent) -> list[str]:
     lines += [*table(["metric", c.base, "this PR", "change", "verdict"], rows, align="lrrrl"), ""]
     test = described.get("test_rows")
     rate = described.get("test_positive_rate")
+    mean = described.get("test_target_mean")
     if test and test.new is not None:
-        share = f", {rate.new:.1%} churn" if rate and rate.new is not None else ""
+        share = ""
+        if rate and rate.new is not None:
+            share = f", {rate.new:.1%} {_positive(c)}"
+        elif mean and mean.new is not None:
+            share = f", mean {_target(c)} {mean.new:,.4g}"
         lines += [f"Test split: {test.new:,.0f} rows{share}."]
     lines += [
         f"↑ higher is better, ↓ lower is better; a move within ±{c.tolerance} counts as unchanged "
@@ -131,12 +139,19 @@ def _quality_gate(c: ReportContent) -> list[str]:
     if gate is None or not c.metrics_fresh:
         return []
     verdict = "✅ passed" if gate.get("passed") else "❌ failed"
-    lines = [f"### Model-quality gate: {verdict}", "", "Minimums from `evaluate.min_metrics` in params.yaml.", ""]
-    rows = [
-        [name, check.get("minimum"), _fmt(check.get("value")), "✅" if check.get("passed") else "❌ below the minimum"]
-        for name, check in sorted(gate.get("checks", {}).items())
+    lines = [
+        f"### Model-quality gate: {verdict}",
+        "",
+        "Limits from `evaluate.min_metrics` (≥) and `evaluate.max_metrics` (≤) in params.yaml.",
+        "",
     ]
-    return [*lines, *table(["metric", "minimum", "this PR", ""], rows, align="lrrl"), ""]
+    rows = []
+    for name, check in sorted(gate.get("checks", {}).items()):
+        maximum = check.get("kind") == "maximum"
+        failed = "❌ above the maximum" if maximum else "❌ below the minimum"
+        limit = f"{'≤' if maximum else '≥'} {check.get('limit', check.get('minimum'))}"
+        rows.append([name, limit, _fmt(check.get("value")), "✅" if check.get("passed") else failed])
+    return [*lines, *table(["metric", "limit", "this PR", ""], rows, align="lrrl"), ""]
 
 
 def _data_gate(c: ReportContent) -> list[str]:
@@ -171,23 +186,21 @@ def _params(c: ReportContent) -> list[str]:
     return ["### Params changed", "", *table(["param", c.base, "this PR"], rows, align="lrr"), ""]
 
 
-SEGMENT_METRICS = ("roc_auc", "pr_auc", "recall", "precision")
-
-
 def _segments(c: ReportContent) -> list[str]:
     if not c.segments or not c.metrics_fresh:
         return []
-    header = [c.segment_column or "segment", "rows"] + [f"{m} ({c.base} → PR)" for m in SEGMENT_METRICS]
+    shown = SEGMENT_COLUMNS.get(_task(c), SEGMENT_COLUMNS["binary"])
+    header = [c.segment_column or "segment", "rows"] + [f"{m} ({c.base} → PR)" for m in shown]
     rows = []
     for segment, metrics in sorted(c.segments.items()):
         count = metrics.get("rows")
         cells: list[Any] = [segment, _fmt(count.new if count else None)]
-        for name in SEGMENT_METRICS:
+        for name in shown:
             m = metrics.get(name)
             cells.append("—" if m is None else f"{_fmt(m.old)} → {_fmt(m.new)} {MARKS[m.change].split(' ')[0]}")
         rows.append(cells)
     title = f"### Per-segment metrics (`{c.segment_column}`)" if c.segment_column else "### Per-segment metrics"
-    return [title, "", *table(header, rows, align="lr" + "r" * len(SEGMENT_METRICS)), ""]
+    return [title, "", *table(header, rows, align="lr" + "r" * len(shown)), ""]
 
 
 def _plots(c: ReportContent) -> list[str]:
@@ -219,11 +232,30 @@ def _lineage(c: ReportContent) -> list[str]:
     elif card:
         items.append(
             f"- Model: `{card.get('model_type')}` trained on {card.get('train_rows', 0):,} rows "
-            f"({card.get('train_positive_rate', 0):.1%} churn), scikit-learn {card.get('sklearn_version')}"
+            f"{_train_share(card, c)}, scikit-learn {card.get('sklearn_version')}"
         )
         hyper = ", ".join(f"{k}={v}" for k, v in sorted(card.get("hyperparameters", {}).items()))
         items.append(f"- Hyper-parameters: {hyper}")
     return ["<details><summary>Lineage: commit, data and model</summary>", "", *items, "", "</details>", ""]
+
+
+def _task(c: ReportContent) -> str:
+    return str((c.model_card or {}).get("task", "binary"))
+
+
+def _target(c: ReportContent) -> str:
+    return str((c.model_card or {}).get("target", "target"))
+
+
+def _positive(c: ReportContent) -> str:
+    """`12.0% churned = yes`: the positive label's share, named by the contract's target and label."""
+    labels = (c.model_card or {}).get("labels") or []
+    return f"{_target(c)} = {labels[-1]}" if labels else "positive"
+
+
+def _train_share(card: dict[str, Any], c: ReportContent) -> str:
+    rate = card.get("train_positive_rate")
+    return f"({rate:.1%} {_positive(c)})" if isinstance(rate, int | float) else f"(task: {_task(c)})"
 
 
 def render(c: ReportContent) -> str:

@@ -1,7 +1,9 @@
 """PNG pictures of DVC's plots, the base revision and the PR drawn together.
 
 Curves (ROC, precision-recall, calibration) are overlaid: base dashed grey, PR solid
-blue. The confusion matrix is drawn as two heat maps side by side with their counts.
+blue; point clouds (DVC's `scatter` template: predicted against actual, residuals) are
+overlaid as points, base grey, PR blue. The confusion matrix is drawn as two heat maps
+side by side with their counts.
 Matplotlib's Agg backend draws without a display, so this runs in CI and on a laptop.
 """
 
@@ -53,7 +55,10 @@ def draw_lines(plot: Plot, base_name: str, target: Path) -> None:
         if rows:
             xs, ys = _xy(rows, plot.x, plot.y)
             values += xs + ys
-            ax.plot(xs, ys, label=label, **style)
+            if plot.kind == "scatter":
+                ax.scatter(xs, ys, label=label, color=style["color"], s=12, alpha=0.6)
+            else:
+                ax.plot(xs, ys, label=label, **style)
     if (plot.x, plot.y) in DIAGONAL_REFERENCE:
         ax.plot([0, 1], [0, 1], color="#d0d0d0", linewidth=0.8, zorder=0)
     if values and min(values) >= 0 and max(values) <= 1:  # rates and probabilities

@@ -11,11 +11,19 @@ module uses the standard library only (nothing of the PR is installed or importe
   to a clean folder: a link such as `../../etc/passwd` is dropped, never uploaded;
 - strips any watermark the report carries, so a report cannot hijack another comment.
 
-With `cml` on PATH: `cml comment update --watermark-title=... --publish` (CML uploads the
-images and edits the comment carrying its watermark, or creates it). Without it: the
-same markdown through `gh api` (the REST API): find the comment with the same watermark,
-PATCH it or POST a new one. GitHub has no API to attach images to a comment, so in this
-fallback each image becomes a link to the workflow run, whose `pr-report` artifact has them.
+Two ways to post, one comment (both mark it with CML's watermark and find it by that):
+
+- with `cml` (`cml comment update --publish`): the plots are shown in the comment, which
+  means CML uploads them to its asset host, a PUBLIC URL. That is done only when plots may
+  be public: the repository is public, or the repository variable REPORT_PUBLIC_PLOTS is
+  `true` (an explicit `false` keeps them private in a public repository too);
+- with `gh` (the REST API): find the comment with the watermark, PATCH it or POST a new
+  one. GitHub has no API to attach images to a comment, so each plot becomes a link to
+  the workflow run, whose `pr-report` artifact holds it.
+
+A private repository therefore gets the `gh` comment (no image leaves GitHub), and when
+`cml` fails (its asset host down, the setup action failed) the report still goes out
+through `gh`: a run never ends with no comment because of CML.
 
     REPORT_DIR=reports/pr RUN_PR_NUMBER=42 RUN_HEAD_SHA=... GITHUB_REPOSITORY=o/r GITHUB_TOKEN=... \\
         python -m mlops_template.report.post          (make post-report)
@@ -27,12 +35,15 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from mlops_template import github_api
+from mlops_template.external import CommandError, run
+from mlops_template.github_api import GitHubError, api, api_list
 
 WATERMARK_TITLE = "mlops-template PR report"
 WATERMARK_URL = "https://cml.dev/watermark.png"
@@ -84,24 +95,12 @@ def sanitize(markdown: str, report_dir: Path, image_link: str | None = None) -> 
     return markdown, images
 
 
-def _run(args: list[str], env: Mapping[str, str], stdin: str | None = None) -> str:
-    result = subprocess.run(args, input=stdin, capture_output=True, text=True, env=dict(env), check=False)  # noqa: S603
-    if result.returncode != 0:
-        raise PostError(f"`{' '.join(args[:3])} …` failed: {(result.stderr or result.stdout).strip()}")
-    return result.stdout
-
-
-def _json_documents(text: str) -> list[Any]:
-    """`gh api --paginate` prints one JSON document per page."""
-    decoder, documents, index = json.JSONDecoder(), [], 0
-    while index < len(text):
-        while index < len(text) and text[index].isspace():
-            index += 1
-        if index >= len(text):
-            break
-        document, index = decoder.raw_decode(text, index)
-        documents.append(document)
-    return documents
+def plots_may_be_public(env: Mapping[str, str]) -> bool:
+    """REPORT_PUBLIC_PLOTS=true|false decides; unset, only a repository known to be public may."""
+    choice = env.get("REPORT_PUBLIC_PLOTS", "").strip().lower()
+    if choice in {"true", "false"}:
+        return choice == "true"
+    return env.get("REPOSITORY_PRIVATE", "").strip().lower() == "false"
 
 
 def pull_request_number(env: Mapping[str, str], summary: Mapping[str, Any], repository: str) -> int:
@@ -126,13 +125,13 @@ def pull_request_number(env: Mapping[str, str], summary: Mapping[str, Any], repo
 
 
 def _pull_head(number: int, repository: str, env: Mapping[str, str]) -> str | None:
-    """The head commit of pull request `number`, from the REST API (or `gh pr view` if that fails)."""
+    """The head commit of pull request `number`, from the REST API."""
     try:
-        pull = json.loads(_run(["gh", "api", f"repos/{repository}/pulls/{number}"], env))
-        return (pull.get("head") or {}).get("sha")
-    except (PostError, json.JSONDecodeError, AttributeError):
-        out = _run(["gh", "pr", "view", str(number), "--repo", repository, "--json", "headRefOid"], env)
-        return json.loads(out).get("headRefOid")
+        pull = api(f"repos/{repository}/pulls/{number}", env=env)
+    except GitHubError as exc:
+        raise PostError(f"cannot read pull request #{number}: {exc}") from exc
+    head = (pull or {}).get("head") or {}
+    return head.get("sha") if isinstance(head, dict) else None
 
 
 def post_with_cml(body: str, images: list[Path], number: int, repository: str, env: Mapping[str, str]) -> str:
@@ -141,48 +140,47 @@ def post_with_cml(body: str, images: list[Path], number: int, repository: str, e
         for image in images:
             shutil.copyfile(image, folder / image.name)
         (folder / "report.md").write_text(body, encoding="utf-8")
-        return _run(
-            [
-                "cml",
-                "comment",
-                "update",
-                f"--target=pr/{number}",
-                f"--watermark-title={WATERMARK_TITLE}",
-                f"--repo=https://github.com/{repository}",
-                "--publish",
-                str(folder / "report.md"),
-            ],
-            env,
-        ).strip()
+        args = [
+            "cml",
+            "comment",
+            "update",
+            f"--target=pr/{number}",
+            f"--watermark-title={WATERMARK_TITLE}",
+            f"--repo=https://github.com/{repository}",
+            "--publish",
+            str(folder / "report.md"),
+        ]
+        try:
+            return run(args, env=env).strip() or f"cml updated the comment on #{number}"
+        except CommandError as exc:
+            raise PostError(str(exc)) from exc
 
 
 def post_with_gh(body: str, number: int, repository: str, env: Mapping[str, str]) -> str:
     body = body.rstrip("\n") + "\n\n" + watermark(env.get("GITHUB_SHA", ""))
-    pages = _json_documents(_run(["gh", "api", "--paginate", f"repos/{repository}/issues/{number}/comments"], env))
-    comments = [c for page in pages for c in (page if isinstance(page, list) else [page])]
-    author = env.get("REPORT_COMMENT_AUTHOR", BOT_LOGIN)
-    ours = [c for c in comments if has_watermark(c.get("body", "")) and (c.get("user") or {}).get("login") == author]
-    payload = json.dumps({"body": body})
-    if ours:
-        comment_id = ours[-1]["id"]
-        _run(
-            ["gh", "api", "-X", "PATCH", f"repos/{repository}/issues/comments/{comment_id}", "--input", "-"],
-            env,
-            payload,
-        )
-        return f"updated comment {comment_id} on #{number}"
-    out = json.loads(
-        _run(["gh", "api", "-X", "POST", f"repos/{repository}/issues/{number}/comments", "--input", "-"], env, payload)
-    )
-    return f"created comment {out.get('id')} on #{number}"
+    try:
+        comments = api_list(f"repos/{repository}/issues/{number}/comments", env=env)
+        author = env.get("REPORT_COMMENT_AUTHOR", BOT_LOGIN)
+        ours = [
+            c for c in comments if has_watermark(c.get("body", "")) and (c.get("user") or {}).get("login") == author
+        ]
+        if ours:
+            comment_id = ours[-1]["id"]
+            api(f"repos/{repository}/issues/comments/{comment_id}", method="PATCH", payload={"body": body}, env=env)
+            return f"updated comment {comment_id} on #{number}"
+        created = api(f"repos/{repository}/issues/{number}/comments", method="POST", payload={"body": body}, env=env)
+    except GitHubError as exc:
+        raise PostError(str(exc)) from exc
+    return f"created comment {(created or {}).get('id')} on #{number}"
 
 
 def post(env: Mapping[str, str]) -> str:
-    """Post or update the one report comment; returns what was done."""
+    """Post or update the one report comment; returns what was done (and why that way)."""
     report_dir = Path(env.get("REPORT_DIR", "reports/pr"))
-    repository = env.get("GITHUB_REPOSITORY", "")
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository):
-        raise PostError("GITHUB_REPOSITORY (owner/name) is not set")
+    try:
+        repository = github_api.repository(env)
+    except GitHubError as exc:
+        raise PostError(str(exc)) from exc
     try:
         markdown = (report_dir / "report.md").read_text(encoding="utf-8")
         summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
@@ -193,15 +191,23 @@ def post(env: Mapping[str, str]) -> str:
     if not isinstance(summary, dict):
         raise PostError(f"{report_dir / 'summary.json'}: not a JSON object")
     number = pull_request_number(env, summary, repository)
-    if shutil.which("cml", path=env.get("PATH")):
-        body, images = sanitize(markdown, report_dir)
-        return post_with_cml(body, images, number, repository, env) or f"cml updated the comment on #{number}"
-    if shutil.which("gh", path=env.get("PATH")):
-        body, _ = sanitize(
-            markdown, report_dir, image_link=env.get("RUN_URL") or f"https://github.com/{repository}/actions"
-        )
-        return post_with_gh(body, number, repository, env)
-    raise PostError("neither cml nor gh is on PATH: install CML (iterative/setup-cml) or the GitHub CLI")
+    why = "plots kept private: set the repository variable REPORT_PUBLIC_PLOTS=true to show them with cml"
+    if plots_may_be_public(env):
+        if shutil.which("cml", path=env.get("PATH")):
+            body, images = sanitize(markdown, report_dir)
+            try:
+                return post_with_cml(body, images, number, repository, env)
+            except PostError as exc:
+                why = f"cml failed, posted through the GitHub API instead ({exc})"
+                print(f"::warning title=CML failed::{why}")  # an annotation on the run
+        else:
+            why = "no cml on PATH, posted through the GitHub API"
+    if not shutil.which("gh", path=env.get("PATH")):
+        raise PostError("the GitHub CLI `gh` is not on PATH (it is on GitHub's runners): cannot post the report")
+    body, _ = sanitize(
+        markdown, report_dir, image_link=env.get("RUN_URL") or f"https://github.com/{repository}/actions"
+    )
+    return f"{post_with_gh(body, number, repository, env)} ({why})"
 
 
 def main() -> int:

@@ -44,6 +44,12 @@ LOG_DROPPED_ROWS = bentoml.metrics.Counter(
 
 
 def count_predictions(labels: np.ndarray, model_version: str) -> None:
+    """Binary: positive and negative answers; multi-class: answers per class; regression: answers."""
+    if labels.dtype != np.bool_:
+        names = labels.astype(str) if labels.dtype == object else np.full(len(labels), "value")
+        for name, count in zip(*np.unique(names, return_counts=True), strict=True):
+            PREDICTIONS.labels(label=str(name), model_version=model_version).inc(int(count))
+        return
     positive = int(np.count_nonzero(labels))
     if positive:
         PREDICTIONS.labels(label="positive", model_version=model_version).inc(positive)

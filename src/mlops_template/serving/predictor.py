@@ -1,4 +1,5 @@
-"""The trained model behind every way of serving it: raw rows in, probabilities out.
+"""The trained model behind every way of serving it: raw rows in, the task's answers out
+(a probability and a label, class probabilities and a class, or a value).
 
 The service, the FastAPI baseline in benchmarks/ and in-process scoring all call
 `Predictor.predict`, which cleans the columns with the training code's rules
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -21,7 +23,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.cleaning import clean_columns
 from mlops_template.model_files import load_model
-from mlops_template.serving.request import Prediction
+from mlops_template.serving.request import BatchPrediction, Prediction
 
 
 @dataclass(frozen=True)
@@ -29,43 +31,89 @@ class Predictor:
     model: Pipeline
     threshold: float
     version: str
+    task: str = "binary"  # the model card's: binary | multiclass | regression
+    classes: tuple[str, ...] = ()  # multi-class: the model's classes, in its probability columns' order
 
     @classmethod
     def from_directory(cls, directory: Path, *, threshold: float, version: str) -> Predictor:
         """A model saved by `train` (model.joblib + model_card.json), from a folder or the model store."""
-        model, _ = load_model(directory)
-        return cls(model=model, threshold=threshold, version=version)
+        model, card = load_model(directory)
+        classes = tuple(card.labels) if card.task == "multiclass" else ()
+        return cls(model=model, threshold=threshold, version=version, task=card.task, classes=classes)
 
     def predict(self, raw: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
-        """Probability of the positive class for each raw row (a table, or equally long
-        columns), cleaned as in training."""
+        """The task's scores for each raw row (a table, or equally long columns), cleaned as in
+        training: the positive label's probability (binary), one probability per class
+        (multi-class, a row each), or the predicted value (regression)."""
         rows = len(raw) if isinstance(raw, pd.DataFrame) else len(next(iter(raw.values()), ()))
         clean = clean_columns(raw, rows)
         # The request model already refused NaN/inf, so scikit-learn's finiteness scan is redundant.
         with sklearn.config_context(assume_finite=True):
-            return self.model.predict_proba(clean)[:, 1]
+            if self.task == "regression":
+                return np.asarray(self.model.predict(clean), dtype=np.float64)
+            proba = self.model.predict_proba(clean)
+            return proba if self.task == "multiclass" else proba[:, 1]
 
-    def answer(self, probability: float) -> Prediction:
-        """One record's response: probability, label at the threshold, and who answered."""
+    def answer(self, score: float | np.ndarray) -> Prediction:
+        """One record's response, by task, and who answered."""
+        if self.task == "regression":
+            return Prediction(value=float(score), model_version=self.version)
+        if self.task == "multiclass":
+            proba = np.asarray(score, dtype=np.float64)
+            return Prediction(
+                label=self.classes[int(proba.argmax())],
+                probabilities=dict(zip(self.classes, proba.tolist(), strict=True)),
+                model_version=self.version,
+            )
         return Prediction(
-            probability=float(probability),
-            label=bool(probability >= self.threshold),
+            probability=float(score),
+            label=bool(score >= self.threshold),
             threshold=self.threshold,
             model_version=self.version,
         )
 
-    def answer_batch(self, probability: np.ndarray) -> bytes:
-        """A batch's answer, a `BatchPrediction` as JSON, column-wise in the order of the rows.
-        orjson writes it from the arrays themselves: building the pydantic model first would
-        convert and check every value once more for nothing (a test holds the JSON to the model)."""
-        answer = {
-            "probability": np.ascontiguousarray(probability, dtype=np.float64),
-            "label": self.labels(probability),
-            "threshold": self.threshold,
-            "model_version": self.version,
-            "rows": len(probability),
-        }
-        return orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY)
+    def answer_batch(self, scores: np.ndarray) -> BatchPrediction:
+        """A batch's response, column-wise, in the order of the rows."""
+        return BatchPrediction.model_validate(self._batch_fields(scores, lists=True))
 
-    def labels(self, probability: np.ndarray) -> np.ndarray:
-        return probability >= self.threshold
+    def answer_batch_json(self, scores: np.ndarray) -> bytes:
+        """`answer_batch(scores)` as JSON, written by orjson from the arrays themselves: the
+        service's answer, without pydantic converting and checking every value once more (a
+        test holds the two to the same document)."""
+        return orjson.dumps(self._batch_fields(scores, lists=False), option=orjson.OPT_SERIALIZE_NUMPY)
+
+    def _batch_fields(self, scores: np.ndarray, *, lists: bool) -> dict[str, Any]:
+        def out(values: np.ndarray) -> Any:
+            return values.tolist() if lists else values
+
+        fields: dict[str, Any] = {"model_version": self.version, "rows": len(scores)}
+        if self.task == "regression":
+            return fields | {"value": out(np.ascontiguousarray(scores, dtype=np.float64))}
+        if self.task == "multiclass":
+            proba = np.asarray(scores, dtype=np.float64)
+            by_class = {name: out(np.ascontiguousarray(proba[:, i])) for i, name in enumerate(self.classes)}
+            return fields | {"label": self.labels(scores).tolist(), "probabilities": by_class}
+        return fields | {
+            "probability": out(np.ascontiguousarray(scores, dtype=np.float64)),
+            "label": out(self.labels(scores)),
+            "threshold": self.threshold,
+        }
+
+    def labels(self, scores: np.ndarray) -> np.ndarray:
+        """What each row is predicted to be: True for the positive label (binary), the class
+        name (multi-class), the value (regression)."""
+        if self.task == "regression":
+            return np.asarray(scores, dtype=np.float64)
+        if self.task == "multiclass":
+            return np.asarray(self.classes, dtype=object)[np.asarray(scores).argmax(axis=1)]
+        return scores >= self.threshold
+
+    def logged(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The inference log's probability and label per row: the positive label's probability
+        and the label (binary), the chosen class's probability and the class (multi-class), no
+        probability and the value (regression)."""
+        if self.task == "regression":
+            return np.full(len(scores), np.nan), np.asarray(scores, dtype=np.float64)
+        if self.task == "multiclass":
+            return np.asarray(scores).max(axis=1), self.labels(scores)
+        return np.asarray(scores, dtype=np.float64), self.labels(scores)

@@ -104,7 +104,7 @@ def register(params: Params, *, commit: str | None = None) -> Registered:
     if existing is not None:
         return Registered(tag=str(existing.tag), created=False, labels=dict(existing.info.labels))
     metadata = {
-        "model_card": card,
+        "model_card": {key: value for key, value in card.items() if value is not None},  # BentoML refuses None
         "metrics": metrics,
         THRESHOLD_KEY: threshold,
         "train_params": params.train.model_dump(),

@@ -4,10 +4,11 @@ A record is a row of the raw schema without the target: a client sends what the 
 system exports, held to the contract the data gate holds it to (`features.contract()`; no
 column is named here). A number must lie in its clean range (NaN, infinity and booleans
 refused), a yes/no be a boolean or a spelling the gate accepts, a date one pandas can hold;
-a column the clean schema requires is required and a field the contract does not know is
-an error. Each error names the field and the rule. What the pipeline repairs (a category's
-spelling, an unknown category, a missing optional value), the training code repairs here
-too when it cleans the columns (`cleaning.clean_columns`).
+a category or an id sent as a number (a store code 7) is read as its text, as the gate reads
+a CSV cell; a column the clean schema requires is required and a field the contract does
+not know is an error. Each error names the field and the rule. What the pipeline repairs (a
+category's spelling, an unknown category, a missing optional value), the training code
+repairs here too when it cleans the columns (`cleaning.clean_columns`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    create_model,
+    model_serializer,
+)
 
 from mlops_template.checks import FALSE_SPELLINGS, TRUE_SPELLINGS, parse_boolean
 from mlops_template.features import Column, contract
@@ -40,6 +49,18 @@ def _yes_no(value: object) -> object:
     if isinstance(value, str | int | float) and parse_boolean(str(value)) is not None:
         return value
     raise ValueError(f"not a yes/no value: expected {_YES_NO_HELP}")
+
+
+def _as_text(value: object) -> object:
+    """A number sent for a category or an id (a store code 7 for "7") is read as the gate reads
+    a CSV cell: its text, without a trailing `.0`. A JSON boolean is not text: refused."""
+    if isinstance(value, bool):
+        raise ValueError("expected text, got a boolean")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and np.isfinite(value):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return value
 
 
 def _not_a_boolean(value: object) -> object:
@@ -63,7 +84,7 @@ def _field(column: Column) -> tuple[Any, Any]:
     if column.kind == "category":
         known = ", ".join(column.categories)
         return (
-            str | None if optional else str,
+            Annotated[str | None if optional else str, BeforeValidator(_as_text)],
             Field(
                 default,
                 max_length=MAX_CATEGORY_LENGTH,
@@ -82,7 +103,10 @@ def _field(column: Column) -> tuple[Any, Any]:
         )
     # An id or free-text column: accepted because exports carry it, never a model input.
     limit = MAX_TEXT_LENGTH if column.role == "text" else MAX_CATEGORY_LENGTH
-    return str | None, Field(None, max_length=limit, description=f"Not used by the model ({column.role}).")
+    return (
+        Annotated[str | None, BeforeValidator(_as_text)],
+        Field(None, max_length=limit, description=f"Not used by the model ({column.role})."),
+    )
 
 
 @cache
@@ -129,20 +153,38 @@ def records_to_columns(records: Sequence[BaseModel]) -> Columns:
     return columns
 
 
-class Prediction(BaseModel):
-    """The model's answer for one record."""
+class _Answer(BaseModel):
+    """Fields of another task are left out of the JSON, not sent as null."""
 
-    probability: float = Field(description="Probability of the positive class (the contract's target).")
-    label: bool = Field(description="probability ≥ threshold.")
-    threshold: float = Field(description="The decision threshold the model was evaluated with.")
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+
+class Prediction(_Answer):
+    """The model's answer for one record, by the contract's task: a binary target gets the
+    positive label's probability and the label at the threshold; a multi-class target each
+    class's probability and the most probable class; a number target the predicted value."""
+
+    probability: float | None = Field(default=None, description="Binary: probability of the positive label.")
+    label: bool | str | None = Field(
+        default=None, description="Binary: probability ≥ threshold (true = the positive label); multi-class: the class."
+    )
+    threshold: float | None = Field(
+        default=None, description="Binary: the decision threshold the model was evaluated with."
+    )
+    probabilities: dict[str, float] | None = Field(default=None, description="Multi-class: each class's probability.")
+    value: float | None = Field(default=None, description="Regression: the predicted value.")
     model_version: str = Field(description="The BentoML model tag that answered.")
 
 
-class BatchPrediction(BaseModel):
+class BatchPrediction(_Answer):
     """The model's answers for a batch, in the order of the records sent (column-wise: compact and fast)."""
 
-    probability: list[float]
-    label: list[bool]
-    threshold: float
+    probability: list[float] | None = None
+    label: list[bool] | list[str] | None = None
+    threshold: float | None = None
+    probabilities: dict[str, list[float]] | None = None
+    value: list[float] | None = None
     model_version: str
     rows: int

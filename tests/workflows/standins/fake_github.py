@@ -10,15 +10,21 @@ Emulated, with the semantics the workflows rely on:
   issues, issue comments, pull requests and labels of `repos/OWNER/REPO/...`;
 - `gh pr comment|view|create|list`, `gh issue create|list|comment|view|edit|close`, `gh label create`;
 - `gh api -X PUT .../actions/workflows/ID/enable` (a workflow's state, for keep-alive);
+- `gh api .../actions/runs/ID/artifacts` (what a run uploaded: the artifact stand-ins keep each
+  run's artifacts in `$ACT_ARTIFACTS_DIR/runs/ID/NAME/`);
+- the setting "Allow GitHub Actions to create and approve pull requests" (`set_setting`): when
+  off, a pull request opened with the workflow's token (ACTIONS_TOKEN) is refused with 403;
 - GitHub's git server: the act driver points `git push` for the repository at a bare
   repository in `$FAKE_GITHUB_DIR/git/OWNER/REPO.git`; `gh pr create` requires its head
   branch to have been pushed there, as GitHub does;
 - `cml comment create|update` (a watermark marks CML's comment; `update` edits the last
   comment carrying it, so every push updates one sticky comment), `cml publish`; local
   images in the markdown are "uploaded" to `$FAKE_GITHUB_DIR/assets/` and their links
-  rewritten, as CML does.
-Both refuse to work without a token (`GITHUB_TOKEN`/`GH_TOKEN`, `REPO_TOKEN` for cml), as
-the real tools do. Standard library only: the shims run with any python3.
+  rewritten, as CML does. With FAKE_CML_FAILS set, CML's asset host is down: every
+  `cml` call fails and posts nothing.
+Each comment records `via`: the tool that last wrote it (`gh` or `cml`). Both refuse to
+work without a token (`GITHUB_TOKEN`/`GH_TOKEN`, `REPO_TOKEN` for cml), as the real tools do.
+Standard library only: the shims run with any python3.
 """
 
 from __future__ import annotations
@@ -36,6 +42,11 @@ from typing import Any
 
 BOT = "github-actions[bot]"
 ASSET_URL = "https://asset.cml.test/"
+# The token a workflow gets (GITHUB_TOKEN): an app installation token, `ghs_…` as on GitHub. Any other
+# token stands for a personal access token (e.g. the RETRAIN_TOKEN secret).
+ACTIONS_TOKEN = "ghs_fake_token_for_act"  # noqa: S105 - not a secret: the stand-ins only check that one is set
+# Repository settings the workflows depend on, as a new repository has them unless a test changes them.
+DEFAULT_SETTINGS = {"actions_can_create_pull_requests": True}
 
 
 class ApiError(Exception):
@@ -84,6 +95,23 @@ def add_pull(directory: Path, number: int, head_sha: str, *, head_repo: str = ""
     state = load(directory)
     state["pulls"][str(number)] = {"number": number, "head": {"sha": head_sha, "repo": head_repo}, "base": base}
     save(state, directory)
+
+
+def set_setting(directory: Path, name: str, value: object) -> None:
+    """Change a repository setting (Settings → Actions → General), as an admin would."""
+    if name not in DEFAULT_SETTINGS:
+        raise KeyError(f"fake GitHub: no setting {name!r}; known: {', '.join(DEFAULT_SETTINGS)}")
+    state = load(directory)
+    state.setdefault("settings", {})[name] = value
+    save(state, directory)
+
+
+def _setting(state: dict[str, Any], name: str) -> Any:
+    return state.get("settings", {}).get(name, DEFAULT_SETTINGS[name])
+
+
+def _token() -> str:
+    return os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN") or ""
 
 
 def _now() -> str:
@@ -149,7 +177,7 @@ def api(state: dict[str, Any], method: str, endpoint: str, fields: dict[str, Any
             if not found:
                 raise ApiError(404, "Not Found")
             if method == "PATCH":
-                found[0].update(body=str(fields["body"]), updated_at=_now(), edits=found[0]["edits"] + 1)
+                found[0].update(body=str(fields["body"]), updated_at=_now(), edits=found[0]["edits"] + 1, via="gh")
             if method == "DELETE":
                 state["comments"].remove(found[0])
                 return None
@@ -214,10 +242,20 @@ def api(state: dict[str, Any], method: str, endpoint: str, fields: dict[str, Any
             entry["enable_calls"] += action == "enable"
             entry["updated_at"] = _now()
             return None
+        case ["actions", "runs", run_id, "artifacts"], "GET":
+            return _run_artifacts(run_id, str(fields.get("name", "")))
         case ["actions", "workflows", workflow], "GET":
             entry = state.setdefault("workflows", {}).get(workflow, {"state": "active"})
             return {"path": f".github/workflows/{workflow}", **entry}
     raise ApiError(404, f"Not Found: {method} {endpoint} is not emulated")
+
+
+def _run_artifacts(run_id: str, name: str) -> dict[str, Any]:
+    """GitHub's list of a run's artifacts (optionally one name), from what the upload stand-in kept."""
+    root = Path(os.environ.get("ACT_ARTIFACTS_DIR", "/nonexistent")) / "runs" / run_id
+    found = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    listed = [{"id": index + 1, "name": n, "expired": False} for index, n in enumerate(found) if not name or n == name]
+    return {"total_count": len(listed), "artifacts": listed}
 
 
 def git_server(repository: str, directory: Path | None = None) -> Path:
@@ -230,6 +268,9 @@ def _create_pull(state: dict[str, Any], repository: str, fields: dict[str, Any])
     import subprocess
 
     head, base = str(fields["head"]), str(fields.get("base", "main"))
+    if _token() == ACTIONS_TOKEN and not _setting(state, "actions_can_create_pull_requests"):
+        # "Allow GitHub Actions to create and approve pull requests" is off (Settings → Actions → General)
+        raise ApiError(403, "GitHub Actions is not permitted to create or approve pull requests.")
     server = git_server(repository)
     found = subprocess.run(
         ["git", "--git-dir", str(server), "rev-parse", "--verify", "--quiet", f"refs/heads/{head}"],
@@ -607,6 +648,14 @@ def cml(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "token", None):
         _require_token("REPO_TOKEN", "GITHUB_TOKEN")
+    if os.environ.get("FAKE_CML_FAILS"):  # a test makes CML's asset host fail, as it can on GitHub
+        save(state)
+        print(
+            f"Error: request to {args.publish_url if args.group == 'comment' else 'https://asset.cml.dev'} "
+            "failed: 503 Service Unavailable",
+            file=sys.stderr,
+        )
+        return 1
     try:
         if args.group == "publish":
             url = publish(state, Path(args.file))

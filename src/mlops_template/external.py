@@ -1,0 +1,59 @@
+"""Running the programs the workflows lean on (git, dvc, gh, cml): one way, one error.
+
+Every call passes its arguments as a list (never through a shell) and captures the
+output; a failure raises `CommandError` naming the command and the last lines it printed,
+which is what a person needs to act on it. Standard library only: `make post-report`
+imports this without the project's environment.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+TAIL_LINES = 15
+
+
+class CommandError(RuntimeError):
+    """A program failed, or is not installed; the message names it and what it said."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+) -> str:
+    """Run `args` and return its standard output; raise CommandError when it fails."""
+    try:
+        # S603: a fixed program and arguments built by the caller, never a shell
+        result = subprocess.run(  # noqa: S603
+            list(args),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise CommandError(f"`{args[0]}` is not installed (not found on PATH)") from exc
+    if result.returncode != 0:
+        said = (result.stderr or result.stdout).strip()
+        tail = "\n".join(said.splitlines()[-TAIL_LINES:])
+        raise CommandError(f"`{' '.join(args[:3])}` failed: {tail}", said)
+    return result.stdout
+
+
+def output_or_none(args: Sequence[str], *, cwd: Path | None = None) -> str | None:
+    """The stripped output of a query (`git config user.email`), or None if it fails or prints nothing."""
+    try:
+        return run(args, cwd=cwd).strip() or None
+    except CommandError:
+        return None
