@@ -148,7 +148,8 @@ ci-lint: install ## Lint .github offline: actionlint (+shellcheck), check-jsonsc
 	zizmor --offline --persona pedantic .github tests/workflows/stubs
 
 ci-local: install ## Run the workflows for real with act: a pull request, the comment it gets, a deploy on merge
-	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
+	# a pull request that changes params.yaml (else, on a clone of main, it would change nothing and skip its jobs)
+	$(ACT) --fresh --code-change pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
 	$(ACT) --comments
 	# drift.yml on a fresh copy: the synthetic demo batch, so nothing is posted (the log says what to configure)
