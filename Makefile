@@ -16,7 +16,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test test-swap test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull push-data check-model e2e container-tools base-image-standin report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
+.PHONY: help install run test test-datasets test-swap test-fast lint format sample bench bench-drift monitoring-tools check-monitoring clean pull push-data check-model e2e container-tools base-image-standin report report-check post-report drift drift-issue drift-retrain keepalive changes ci-lint ci-local test-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -57,10 +57,14 @@ PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 # Which tests `make test` selects; the act tests narrow it when they run the PR workflow inside act.
-TEST_MARKERS ?= not act
+# The datasets suite (a dataset per task swapped in, minutes) has its own target: CI runs both.
+TEST_MARKERS ?= not act and not datasets
 
 test: install lint monitoring-tools ## Lint, type-check and run the test suite (the act-based workflow tests: make test-workflows)
 	pytest -m "$(TEST_MARKERS)" $(PYTEST_PARALLEL) --durations=10
+
+test-datasets: install ## A dataset per task (binary, multi-class, regression) swapped in: pipeline, report, service, drift (minutes)
+	pytest -m datasets $(PYTEST_PARALLEL) --durations=5
 
 test-swap: install ## `make test` in a clone with another dataset (TASK=regression|binary|multiclass): the two-file promise (minutes)
 	python -m tests.swap $(or $(TASK),regression) --keep
@@ -148,7 +152,8 @@ ci-lint: install ## Lint .github offline: actionlint (+shellcheck), check-jsonsc
 	zizmor --offline --persona pedantic .github tests/workflows/stubs
 
 ci-local: install ## Run the workflows for real with act: a pull request, the comment it gets, a deploy on merge
-	$(ACT) --fresh pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
+	# a pull request that changes params.yaml (else, on a clone of main, it would change nothing and skip its jobs)
+	$(ACT) --fresh --code-change pull_request -W .github/workflows/pr.yml -e $(EVENTS)/pull_request.json
 	$(ACT) workflow_run -W .github/workflows/pr-report.yml -e $(EVENTS)/workflow_run.json
 	$(ACT) --comments
 	# drift.yml on a fresh copy: the synthetic demo batch, so nothing is posted (the log says what to configure)

@@ -60,6 +60,8 @@ MAKE_DRY_RUN = {
     "make test-swap": "make -n: the whole suite again in a swapped clone (minutes); "
     "tests/integration/test_bring_your_own_dataset.py swaps each dataset",
     "make lint": "make -n: ruff and mypy over a fresh copy take half a minute; `make test` runs it",
+    "make test-datasets": "make -n: a dataset per task swapped in (minutes); "
+    "tests/integration/test_bring_your_own_dataset.py",
     "make test-workflows": MAKE_DRY_RUN_SLOW + " (workflows under act)",
     "make test-container": "make -n: needs a docker engine; tests/integration/test_container.py",
     "make test-container BASE_IMAGE=local/bento-base:py3.11": "make -n: needs a docker engine",

@@ -160,7 +160,8 @@ def test_check_model_passes_on_the_committed_model_and_stops_a_different_one(
     repo = copy_of(reproduced[0], tmp_path)
     code, said = make(repo, "check-model")
     assert code == 0, said
-    model = repo / "models" / "churn" / "model.joblib"
+    model_dir = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))["paths"]["model_dir"]
+    model = repo / model_dir / "model.joblib"
     model.write_bytes(model.read_bytes() + b"\0")  # a rebuilt model that is not the reviewed one
     code, said = make(repo, "check-model")
     assert code != 0

@@ -29,7 +29,7 @@ from tests.integration.byod.datasets import DATASETS, Dataset
 from tests.processes import free_port, running_server
 from tests.repos import clone_tracked_files, commit, run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.datasets]
 
 SERVICE = "mlops_template.serving.service:PredictionService"
 STAGES = ("ingest", "validate", "prepare", "split", "train", "evaluate")

@@ -509,6 +509,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--session", type=Path, default=default_root(), help="session directory (default: %(default)s)")
     parser.add_argument("--fresh", action="store_true", help="start a new session (new clone, no comments yet)")
     parser.add_argument("--push", action="store_true", help="commit the current working tree to the PR again first")
+    parser.add_argument(
+        "--code-change",
+        action="store_true",
+        help="commit a comment line to params.yaml first, so the PR changes more than docs even when the "
+        "working tree equals main (a fresh clone of main)",
+    )
     parser.add_argument("--comments", action="store_true", help="print what would have been posted and exit")
     parser.add_argument("--expect-failure", action="store_true", help="succeed only if act fails")
     args, extra = parser.parse_known_args(argv)
@@ -516,6 +522,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     session = ActSession.create(args.session, fresh=args.fresh)
     if args.push:
         session.push_working_tree("act: push")
+    if args.code_change:
+        params = (session.repo / "params.yaml").read_text(encoding="utf-8")
+        session.commit("act: a pull request", {"params.yaml": params + "# changed in a pull request (act driver)\n"})
     if args.comments or not args.event:
         state = fake_github.load(session.github_dir)
         if not (state["comments"] or state["issues"] or state["pulls"]):
