@@ -83,6 +83,9 @@ def test_plain_valid_rows_are_read_by_the_batch_types_as_the_record_model_reads_
     [
         ({"tenure_months": " 12.5"}, None),  # padded text: only the record model reads it as a number
         ({"has_partner": 1.0}, None),  # a float for a yes/no: valid, converted by the record model
+        ({"region": 7}, None),  # a number for a category: read as its text by the record model
+        ({"customer_id": 12.0}, None),  # and for an id
+        ({"region": True}, "region"),  # a boolean is not text
         ({"age": 200}, "age"),  # out of range
         ({"age": True}, "age"),  # a boolean is not a number
         ({"has_partner": "maybe"}, "has_partner"),
