@@ -227,7 +227,7 @@ SERVICE := mlops_template.serving.service:PredictionService
 BENTO_TAG = $$(cat build/bento-tag)
 BENTO_VERSION = $$(cut -d: -f2 build/bento-tag)
 
-.PHONY: bento-model serve bento container push smoke test-container kubeconfig deploy-ready deploy rollback release promote bench-serving
+.PHONY: bento-model serve bento container push smoke test-container kubeconfig deploy-ready deploy rollback release promote bench-serving hey
 
 bento-model: install ## Save the trained model (paths.model_dir) in the BentoML model store, with its lineage
 	mlops register --params "$(PARAMS)"
@@ -259,7 +259,17 @@ push: ## Push IMAGE:GIT_SHA and IMAGE:<Bento version>; the pushed digest goes to
 	@test -s build/image-ref || { echo "no digest of $(IMAGE) after the push"; exit 1; }
 	@echo "pushed $$(cat build/image-ref)"
 
-bench-serving: install ## The service vs FastAPI vs in-process, c=1/8/32, 1 row and 1,000 rows as records and as columns (needs `hey`; minutes)
+# The serving benchmark's HTTP load comes from `hey` (Debian's package of the same name).
+hey: ## Install the load generator `hey` (Debian's hey) when missing; says why when it cannot
+	@if command -v hey >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's hey package for the serving benchmark"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hey >/dev/null; \
+	else \
+		echo "hey: missing and apt-get unusable here (not root, or not Debian): install hey to run the serving benchmark"; \
+	fi
+
+bench-serving: install hey ## The service vs FastAPI vs in-process, c=1/8/32, 1 row and 1,000 rows as records and as columns (minutes)
 	python -m benchmarks.serving_profile
 	python -m benchmarks.serving
 

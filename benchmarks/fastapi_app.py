@@ -4,7 +4,7 @@ What a team would write without BentoML: the same request model, the same Predic
 (clean_features + the saved Pipeline), one sync endpoint per shape, uvicorn. No
 coalescing, no inference log, no metrics. A batch of records is held to the request
 model record by record; a batch of columns, for which pydantic has no per-row model,
-goes through the template's own column check (serving/columnar.py). Started by serving.py:
+goes through the template's own batch reader (serving/batch.py). Started by serving.py:
 `MLOPS_MODEL_DIR=models/model uvicorn benchmarks.fastapi_app:app`.
 """
 
@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from threadpoolctl import threadpool_limits
 
 from mlops_template.params import load_params
-from mlops_template.serving.columnar import columns_from_columns
+from mlops_template.serving.batch import columns_from_lists
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import BatchPrediction, Prediction, record_model, records_to_columns
 
@@ -48,7 +48,14 @@ def predict(record: Record) -> Prediction:  # type: ignore[valid-type]
 @app.post("/predict_batch")
 def predict_batch(batch: Batch) -> BatchPrediction:
     if batch.columns is not None:
-        raw = columns_from_columns(batch.columns, _params.serve.max_batch_rows)
+        raw = columns_from_lists(batch.columns, _params.serve.max_batch_rows)
     else:
         raw = records_to_columns(batch.records or [])
-    return predictor.answer_batch(predictor.predict(raw))
+    probability = predictor.predict(raw)
+    return BatchPrediction(
+        probability=probability.tolist(),
+        label=predictor.labels(probability).tolist(),
+        threshold=predictor.threshold,
+        model_version=predictor.version,
+        rows=len(probability),
+    )

@@ -29,6 +29,21 @@ def as_columns(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return {name: [record.get(name) for record in records] for name in names}
 
 
+def _plain(column: Column) -> st.SearchStrategy[Any]:
+    """Valid values in their JSON types, as a client's serialiser writes them."""
+    if column.kind == "number":
+        low, high = column.min_value or 0, column.max_value or 100
+        return st.floats(low, high) | st.integers(math.ceil(low), math.floor(high))
+    if column.kind == "boolean":
+        return st.sampled_from(["yes", "N", "TRUE", "0", "1.0", "t", True, False])
+    if column.kind == "date":
+        return st.dates(EARLIEST_DATE, LATEST_DATE).map(lambda d: d.isoformat())
+    limit = 1_000 if column.role == "text" else 100
+    return st.text(st.characters(codec="utf-8"), max_size=min(limit, 30)) | st.sampled_from(
+        [*column.categories, "x" * limit]
+    )
+
+
 def _values(column: Column) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]:
     """Valid values a client might send for a column, and near misses."""
     if column.kind == "number":
@@ -48,6 +63,11 @@ def _values(column: Column) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[A
 
 JUNK: st.SearchStrategy[Any] = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12), st.just([1]), st.just({})
+)
+# A valid record in plain JSON types: required fields always, optional ones present or not, null or not.
+PLAIN_RECORD = st.fixed_dictionaries(
+    {c.name: _plain(c) for c in REQUEST_COLUMNS if c.kind is not None and not c.nullable},
+    optional={c.name: _plain(c) | st.none() for c in REQUEST_COLUMNS if c.kind is None or c.nullable},
 )
 STRATEGIES = {c.name: _values(c) for c in REQUEST_COLUMNS}
 RECORD = st.builds(

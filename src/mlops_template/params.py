@@ -200,7 +200,6 @@ class ServeParams(_Section):
     timeout_seconds: float = Field(gt=0)
     max_concurrency: int = Field(ge=1)
     max_batch_rows: int = Field(ge=1)
-    coalesce_rows: int = Field(ge=0)
     inference_log: InferenceLogParams
 
 

@@ -1,14 +1,12 @@
 """Units of the service: the request model read off the contract, the frame it builds,
-and coalescing of concurrent requests (the buffered inference log: test_log_buffer.py)."""
+the batch answer and coalescing of requests (the buffered inference log: test_log_buffer.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -19,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.cleaning import clean_features
 from mlops_template.features import contract
-from mlops_template.serving.coalesce import INLINE_ROWS, Coalescer
+from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import BatchPrediction, record_model, records_to_columns
 from tests.example import example_only
@@ -85,160 +83,74 @@ def test_the_frame_cleans_like_the_same_rows_read_from_a_csv() -> None:
     pd.testing.assert_frame_equal(from_requests, from_export, check_dtype=False)
 
 
-def rows(batches: list[list[int]]) -> list[int]:
-    """The rows of the batches one model call gets, in order."""
-    return [row for batch in batches for row in batch]
-
-
 @given(probability=arrays(np.float64, st.integers(1, 50), elements=st.floats(0, 1)))
 def test_a_batchs_answer_written_by_orjson_is_the_documented_one(probability: np.ndarray) -> None:
     predictor = Predictor(model=Pipeline([("passthrough", "passthrough")]), threshold=0.35, version="churn:abc")
-    written = predictor.answer_batch_json(probability)
-    assert orjson.loads(written) == orjson.loads(predictor.answer_batch(probability).model_dump_json())
-    assert BatchPrediction.model_validate_json(written).rows == len(probability)
+    written = BatchPrediction.model_validate_json(predictor.answer_batch(probability))
+    assert written == BatchPrediction(
+        probability=probability.tolist(),
+        label=[bool(p >= 0.35) for p in probability],
+        threshold=0.35,
+        model_version="churn:abc",
+        rows=len(probability),
+    )
 
 
-def test_coalescing_merges_requests_that_wait_and_keeps_each_answer_with_its_request() -> None:
+def batch(*ages: float) -> dict[str, np.ndarray]:
+    return {"age": np.array(ages, dtype=float)}
+
+
+def calls_of(coalescer_rows: int, sizes: list[int], fail_on: float | None = None) -> tuple[list[Any], list[int]]:
+    """The answers of requests of `sizes` rows submitted together, and the rows of each model call."""
     calls: list[int] = []
-    release = threading.Event()
 
-    def run(items: list[list[int]]) -> list[int]:
-        calls.append(len(flat := rows(items)))
-        release.wait(5)
-        return [item * 10 for item in flat]
+    def predict(columns: dict[str, np.ndarray]) -> np.ndarray:
+        calls.append(len(columns["age"]))
+        if fail_on in columns["age"]:
+            raise ValueError("bad row")
+        return columns["age"] * 10
 
-    async def scenario() -> list[list[int]]:
-        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
-        first = asyncio.ensure_future(coalescer.submit([1], 1))
-        await asyncio.sleep(0.05)  # the first call is running; these three wait together
-        rest = [asyncio.ensure_future(coalescer.submit(items, len(items))) for items in ([2], [3, 4], [5])]
-        await asyncio.sleep(0.05)
-        release.set()
-        answers = await asyncio.gather(first, *rest)
-        coalescer.close()
-        return answers
+    async def scenario() -> list[Any]:
+        coalescer = Coalescer(predict, coalescer_rows)
+        submitted = [coalescer.submit(batch(*range(100 * i, 100 * i + n))) for i, n in enumerate(sizes)]
+        return list(await asyncio.gather(*submitted, return_exceptions=True))
 
-    answers = asyncio.run(scenario())
-    assert answers == [[10], [20], [30, 40], [50]]
-    assert calls == [1, 4]
+    return asyncio.run(scenario()), calls
+
+
+def test_requests_ready_together_share_one_model_call_and_keep_their_own_answers() -> None:
+    answers, calls = calls_of(100, [1, 2, 1])
+    assert calls == [4]
+    assert [a.tolist() for a in answers] == [[0.0], [1000.0, 1010.0], [2000.0]]
+
+
+def test_a_request_alone_is_predicted_alone() -> None:
+    answers, calls = calls_of(100, [3])
+    assert calls == [3]
+    assert answers[0].tolist() == [0.0, 10.0, 20.0]
 
 
 def test_coalescing_respects_the_row_limit_but_never_splits_a_request() -> None:
-    calls: list[int] = []
+    answers, calls = calls_of(3, [2, 1, 2, 5, 1])
+    assert calls == [3, 2, 5, 1]  # 2+1 fit in 3, 2+5 would not, the 5 goes alone
+    assert [len(a) for a in answers] == [2, 1, 2, 5, 1]
 
-    def run(items: list[list[int]]) -> list[int]:
-        calls.append(len(flat := rows(items)))
-        return flat
 
-    async def scenario() -> None:
-        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=3)
-        await asyncio.gather(*(coalescer.submit(list(range(n)), n) for n in (2, 2, 5, 1)))
-        coalescer.close()
+def test_a_request_whose_client_has_gone_does_not_hold_up_the_others() -> None:
+    async def scenario() -> list[float]:
+        coalescer = Coalescer(lambda columns: columns["age"] * 10, 100)
+        gone, waiting = (asyncio.ensure_future(coalescer.submit(batch(age))) for age in (1, 2))
+        await asyncio.sleep(0)  # both submitted; the shared call comes next
+        gone.cancel()
+        answer: np.ndarray = await asyncio.wait_for(waiting, 5)
+        return list(answer)
 
-    asyncio.run(scenario())
-    assert calls == [2, 2, 5, 1]  # 2+2 would pass the limit of 3; the 5 goes alone
+    assert asyncio.run(scenario()) == [20.0]
 
 
 def test_a_request_that_breaks_the_model_fails_alone() -> None:
-    def run(items: list[list[int]]) -> list[int]:
-        if -1 in (flat := rows(items)):
-            raise ValueError("bad row")
-        return flat
-
-    async def scenario() -> list[Any]:
-        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
-        answers = await asyncio.gather(
-            coalescer.submit([1], 1), coalescer.submit([-1], 1), coalescer.submit([2], 1), return_exceptions=True
-        )
-        coalescer.close()
-        return list(answers)
-
-    good, bad, other = asyncio.run(scenario())
-    assert good == [1]
-    assert other == [2]
-    assert isinstance(bad, ValueError)
-
-
-def test_a_small_request_alone_runs_on_the_callers_thread_and_any_other_in_the_model_thread() -> None:
-    threads: list[int] = []
-
-    def run(items: list[list[int]]) -> list[int]:
-        threads.append(threading.get_ident())
-        return rows(items)
-
-    async def scenario() -> int:
-        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
-        assert await coalescer.submit([1], 1, alone=lambda: True) == [1]
-        assert await coalescer.submit([2], 1, alone=lambda: False) == [2]  # others in flight
-        large = list(range(INLINE_ROWS + 1))
-        assert await coalescer.submit(large, len(large), alone=lambda: True) == large
-        coalescer.close()
-        return threading.get_ident()
-
-    caller = asyncio.run(scenario())
-    assert threads[0] == caller
-    assert caller not in threads[1:]
-
-
-def test_a_requests_own_work_runs_in_the_model_thread_not_the_callers() -> None:
-    threads: list[int] = []
-
-    def run(items: list[list[int]]) -> list[int]:
-        threads.append(threading.get_ident())
-        return rows(items)
-
-    async def scenario() -> tuple[int, int]:
-        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
-        worker = await coalescer.in_model_thread(threading.get_ident)
-        assert await coalescer.submit([1, 2], 2) == [1, 2]
-        coalescer.close()
-        return worker, threading.get_ident()
-
-    worker, caller = asyncio.run(scenario())
-    assert worker != caller
-    assert threads == [worker]
-
-
-def test_requests_received_together_are_not_taken_for_one_alone() -> None:
-    """Each request runs until it first waits, so the first of a burst would see only itself
-    in flight; the coalescer yields once before it believes that."""
-    threads: list[int] = []
-    active = 0
-
-    def run(items: list[list[int]]) -> list[int]:
-        threads.append(threading.get_ident())
-        return rows(items)
-
-    async def request(coalescer: Coalescer[list[int], int], item: int) -> list[int]:
-        nonlocal active
-        active += 1
-        try:
-            return await coalescer.submit([item], 1, alone=lambda: active == 1)
-        finally:
-            active -= 1
-
-    async def scenario() -> tuple[list[list[int]], int]:
-        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=100)
-        answers = await asyncio.gather(*(request(coalescer, item) for item in range(4)))
-        coalescer.close()
-        return list(answers), threading.get_ident()
-
-    answers, caller = asyncio.run(scenario())
-    assert answers == [[0], [1], [2], [3]]
-    assert caller not in threads
-
-
-def test_without_coalescing_every_request_is_its_own_call() -> None:
-    calls: list[int] = []
-
-    def run(items: list[list[int]]) -> list[int]:
-        calls.append(len(flat := rows(items)))
-        return flat
-
-    async def scenario() -> None:
-        coalescer: Coalescer[list[int], int] = Coalescer(run, max_rows=0)
-        await asyncio.gather(*(coalescer.submit([i], 1) for i in range(5)))
-        coalescer.close()
-
-    asyncio.run(scenario())
-    assert calls == [1] * 5
+    answers, calls = calls_of(100, [1, 1, 1], fail_on=100.0)
+    assert calls == [3, 1, 1, 1]  # the merged call failed: each request again, alone
+    assert answers[0].tolist() == [0.0]
+    assert isinstance(answers[1], ValueError)
+    assert answers[2].tolist() == [2000.0]

@@ -1,8 +1,9 @@
 """The BentoML service: the request model, the predictor behind it, and how it is deployed.
 
-`request` derives the request model from the data contract, `predictor` runs the saved
-scikit-learn Pipeline on rows cleaned by `prepare.clean_features` (the training code),
-`coalesce` and `log_buffer` keep the request path short, `service` is the BentoML entry
-point, `registry` puts the trained model into the BentoML model store, `smoke` checks a
-running service, and `deploy` rolls an image out to a cluster and back.
+`request` derives the record model from the data contract and `batch` the types a batch
+is read with; `batch_routes` serves batches as JSON and as files; `predictor` runs the saved
+scikit-learn Pipeline on rows cleaned by the training code; `coalesce` shares a model call
+among requests ready together; `service` is the BentoML entry point, `registry` puts the
+trained model into the BentoML model store, `log_buffer` and `metrics` keep the inference
+log and the counters off the request path, and `smoke` checks a running service.
 """

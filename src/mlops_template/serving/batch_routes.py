@@ -1,164 +1,170 @@
-"""The batch endpoints, whose bodies the service parses itself.
+"""The batch endpoints, whose bodies the service reads itself.
 
-- /predict_batch: JSON, `{"records": [...]}` or `{"columns": {...}}` (serving/batch_json.py)
-- /predict_file:  a CSV or Parquet export as the body (serving/batch_file.py)
+- /predict_batch: JSON, `{"records": [...]}` or `{"columns": {...}}` (serving/batch.py)
+- /predict_file:  a CSV or Parquet export as the body, read by the data gate's reader
+  (`data.read.read_raw_table`, so a broken file gets the message the pipeline gives) and
+  checked as columns are; its errors name the row, the CSV line and the field. A target
+  column, which labelled exports carry, is ignored.
 
 They are routes of a small ASGI app that the BentoML service mounts (`bentoml.asgi_app`),
 so BentoML's traffic limits, metrics, tracing and access log apply to them as to /predict.
-What they skip is BentoML turning the body into Python objects with pydantic: for a
-1,000-row batch that cost about twice what orjson does, and with it the batch endpoint
-carried ~15 % fewer rows per second (README, "How it is made fast"); they read it with
-msgspec instead (serving/batch_json.py). FastAPI only routes and documents them: BentoML
-merges a mounted FastAPI app's OpenAPI paths into its docs.
+What they skip is BentoML's API layer turning the whole body into Python objects with
+pydantic before the endpoint runs (what that gains: benchmarks/results/serving.md, design
+"BentoML sync API"). FastAPI only routes and documents them: BentoML merges a mounted
+FastAPI app's OpenAPI paths into its docs.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from pathlib import Path
+from typing import Any, Protocol
 
 import bentoml
+import pandas as pd
 from fastapi import FastAPI
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mlops_template.serving.batch_file import BatchFileError, columns_from_upload, read_upload
-from mlops_template.serving.batch_json import columns_from_json
-from mlops_template.serving.columnar import Columns
-from mlops_template.serving.request import BatchPrediction, record_model
+from mlops_template.data.read import CSV_SUFFIXES, PARQUET_SUFFIXES, DataFileError, read_raw_table
+from mlops_template.features import contract
+from mlops_template.serving.batch import columns_from_json, columns_from_lists
+from mlops_template.serving.request import BatchPrediction, Columns, record_model
 
-# A row is a few hundred bytes as JSON or CSV; this bounds what one request may hold in memory.
-BYTES_PER_ROW = 2048
+BYTES_PER_ROW = 2048  # a row is a few hundred bytes as JSON or CSV: this bounds a request's memory
+MAX_LISTED_ERRORS = 50
+FILE_TYPES = {
+    "text/csv": CSV_SUFFIXES[0],
+    "application/csv": CSV_SUFFIXES[0],
+    "application/vnd.apache.parquet": PARQUET_SUFFIXES[0],
+    "application/x-parquet": PARQUET_SUFFIXES[0],
+}
 
 
-T = TypeVar("T")
+class BatchFileError(ValueError):
+    """The body is not a batch the service can read; the message says why (for a 400)."""
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
 
 
 class Scorer(Protocol):
-    """What the routes need of the service: a thread for reading a body, and checked raw
-    columns in, the batch's answer out."""
+    """What the routes need of the service: the answer (a `BatchPrediction` as JSON) to the
+    checked raw columns `read()` returns."""
 
-    async def in_model_thread(self, work: Callable[..., T], *args: Any) -> T: ...
-
-    async def score(self, columns: Columns) -> bytes: ...  # a BatchPrediction as JSON
+    async def answer_batch(self, read: Callable[[], Columns]) -> bytes: ...
 
 
 def batch_routes(max_rows: int) -> FastAPI:
     """The app the service mounts at `/`, for batches of at most `max_rows` rows."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)  # BentoML serves the docs
-    limit = max_rows * BYTES_PER_ROW
-    errors: dict[int | str, dict[str, Any]] = {
-        400: {"description": "The body or a value in it is invalid: `detail` names the field (and row) and why."},
-        415: {"description": "Not a content type this endpoint reads."},
+    documented: dict[str, Any] = {
+        "response_model": BatchPrediction,
+        "responses": {
+            400: {"description": "The body or a value in it is invalid: `detail` names the field (and row) and why."},
+            415: {"description": "Not a content type this endpoint reads."},
+        },
+    }
+    json_body = {"application/json": {"schema": _batch_schema(max_rows)}}
+    file_body = {
+        "text/csv": {"schema": {"type": "string", "description": "A raw export with a header row."}},
+        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
     }
 
-    @app.post(
-        "/predict_batch",
-        response_model=BatchPrediction,
-        responses=errors,
-        openapi_extra={
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _batch_schema(max_rows)}}}
-        },
-    )
+    @app.post("/predict_batch", **documented, openapi_extra={"requestBody": {"required": True, "content": json_body}})
     async def predict_batch(request: Request) -> Response:
         """Score a batch sent as records or as columns; answers come back column-wise, in order."""
-        try:
-            body = await _read_body(request, limit, max_rows)
-            # Reading and checking thousands of values is CPU work: off the event loop, in
-            # the thread that predicts (serving/coalesce.py says why that one).
-            columns = await _service().in_model_thread(columns_from_json, body, max_rows)
-        except BatchFileError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        except ValidationError as exc:
-            detail = exc.errors(include_context=False, include_input=False)
-            return JSONResponse(
-                {"error": f"{exc.error_count()} validation error(s)", "detail": detail}, status_code=400
-            )
-        return await _answer(columns)
+        return await _answer(request, max_rows, lambda body: columns_from_json(body, max_rows))
 
-    @app.post(
-        "/predict_file",
-        response_model=BatchPrediction,
-        responses=errors,
-        openapi_extra={"requestBody": {"required": True, "content": FILE_CONTENT}},
-    )
+    @app.post("/predict_file", **documented, openapi_extra={"requestBody": {"required": True, "content": file_body}})
     async def predict_file(request: Request) -> Response:
         """Score a CSV or Parquet export sent as the request body (batch scoring); a target
         column in the file is ignored."""
-        try:
-            body = await _read_body(request, limit, max_rows)
-            content_type = request.headers.get("content-type", "")
-            columns = await _service().in_model_thread(
-                lambda: columns_from_upload(read_upload(body, content_type), max_rows)
-            )
-        except BatchFileError as exc:
-            return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
-        return await _answer(columns)
+        media_type = request.headers.get("content-type", "")
+        return await _answer(request, max_rows, lambda body: columns_from_file(body, media_type, max_rows))
 
     return app
 
 
-def _service() -> Scorer:
-    service: Scorer = bentoml.get_current_service()
-    return service
+async def _answer(request: Request, max_rows: int, read: Callable[[bytes], Columns]) -> Response:
+    """The service's answer to the batch `read(body)` returns, or a 400 saying what is wrong."""
+    chunks, size, limit = [], 0, max_rows * BYTES_PER_ROW
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BatchFileError(f"the body is larger than {limit:,} bytes ({max_rows:,} rows at most)")
+            chunks.append(chunk)
+        service: Scorer = bentoml.get_current_service()
+        answer = await service.answer_batch(lambda: read(b"".join(chunks)))
+    except BatchFileError as exc:
+        return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
+    except ValidationError as exc:
+        detail = exc.errors(include_context=False, include_input=False)
+        return JSONResponse({"error": f"{exc.error_count()} validation error(s)", "detail": detail}, status_code=400)
+    return Response(answer, media_type="application/json")
 
 
-async def _answer(columns: Columns) -> Response:
-    return Response(await _service().score(columns), media_type="application/json")
+def columns_from_file(body: bytes, media_type: str, max_rows: int) -> Columns:
+    """An uploaded file's rows, checked; its errors listed with their row, CSV line and field."""
+    frame = read_upload(body, media_type).drop(columns=[contract().target.name], errors="ignore")
+    if len(frame) == 0:
+        raise BatchFileError("the file has a header but no rows")
+    objects = frame.astype(object).where(frame.notna(), None)  # NaN is not a missing number to pydantic
+    try:
+        return columns_from_lists({str(name): objects[name].tolist() for name in objects.columns}, max_rows)
+    except ValidationError as exc:
+        details = []
+        for error in exc.errors(include_url=False, include_context=False)[:MAX_LISTED_ERRORS]:
+            _, field, row = (*error["loc"], None, None)[:3]  # ("columns", field, row) or ("columns", field)
+            line = row + 2 if isinstance(row, int) else None  # CSV: the header is line 1
+            value = None if row is None else str(error.get("input"))[:100]
+            details.append({"row": row, "line": line, "field": field, "message": error["msg"], "value": value})
+        message = f"{exc.error_count()} error(s) in the uploaded file (the first {len(details)} listed)"
+        raise BatchFileError(message, details) from exc
 
 
-async def _read_body(request: Request, limit: int, max_rows: int) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BatchFileError(f"the body is larger than {limit:,} bytes ({max_rows:,} rows at most)")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-FILE_CONTENT = {
-    "text/csv": {"schema": {"type": "string", "description": "A raw export with a header row."}},
-    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-}
+def read_upload(body: bytes, media_type: str) -> pd.DataFrame:
+    """The uploaded table, every CSV value as text (as the gate reads a raw export)."""
+    if not body:
+        raise BatchFileError("the request body is empty: send the CSV or Parquet file as the body")
+    media = media_type.split(";", maxsplit=1)[0].strip().lower()
+    if media in FILE_TYPES:
+        suffix = FILE_TYPES[media]
+    elif body.startswith(b"PAR1"):  # Parquet's magic bytes
+        suffix = PARQUET_SUFFIXES[0]
+    elif media in ("", "application/octet-stream", "text/plain"):
+        suffix = CSV_SUFFIXES[0]
+    else:
+        raise BatchFileError(f"unsupported content type {media!r}: send a CSV (text/csv) or Parquet file")
+    with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(body)
+        try:
+            return read_raw_table(path)
+        except DataFileError as exc:
+            raise BatchFileError(str(exc).replace(str(path), "the uploaded file")) from exc
 
 
 def _batch_schema(max_rows: int) -> dict[str, Any]:
-    """The JSON body's media type as OpenAPI documents it: the contract's fields, as records
-    or as columns."""
-    record = record_model()
-    schema = record.model_json_schema()
-    fields = schema["properties"]
-    required = [name for name, field in record.model_fields.items() if field.is_required()]
-    records = {
-        "type": "array",
-        "items": schema,
-        "minItems": 1,
-        "maxItems": max_rows,
-        "description": "The rows as objects.",
-    }
-    columns = {
-        "type": "object",
-        "properties": {name: {"type": "array", "items": field, "maxItems": max_rows} for name, field in fields.items()},
-        "required": required,
-        "additionalProperties": False,
-        "description": "The rows as equally long lists, one per field (an optional field may be left out): "
-        "parsed in under half the time of records.",
+    """The JSON body as the API docs show it: the record model's fields, as records or as columns."""
+    record = record_model().model_json_schema()
+    shapes = {
+        "records": {"type": "array", "items": record, "minItems": 1, "maxItems": max_rows},
+        "columns": {
+            "type": "object",
+            "properties": {name: {"type": "array", "items": field} for name, field in record["properties"].items()},
+            "required": record.get("required", []),
+            "additionalProperties": False,
+            "description": "The same rows as equally long lists, one per field; an optional one may be left out.",
+        },
     }
     return {
         "oneOf": [
-            {
-                "type": "object",
-                "properties": {"records": records},
-                "required": ["records"],
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "properties": {"columns": columns},
-                "required": ["columns"],
-                "additionalProperties": False,
-            },
+            {"type": "object", "properties": {key: shape}, "required": [key], "additionalProperties": False}
+            for key, shape in shapes.items()
         ]
     }

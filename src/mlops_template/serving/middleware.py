@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,27 +30,3 @@ class JsonOnly:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-@dataclass
-class RequestCount:
-    active: int = 0
-
-
-class CountRequests:
-    """Counts the HTTP requests this worker is in the middle of answering (one event loop,
-    so a plain integer), for the coalescer to know when a request is alone."""
-
-    def __init__(self, app: ASGIApp, count: RequestCount) -> None:
-        self.app = app
-        self.count = count
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        self.count.active += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.count.active -= 1

@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.cleaning import clean_columns
 from mlops_template.model_files import load_model
-from mlops_template.serving.request import BatchPrediction, Prediction
+from mlops_template.serving.request import Prediction
 
 
 @dataclass(frozen=True)
@@ -72,30 +72,23 @@ class Predictor:
             model_version=self.version,
         )
 
-    def answer_batch(self, scores: np.ndarray) -> BatchPrediction:
-        """A batch's response, column-wise, in the order of the rows."""
-        return BatchPrediction.model_validate(self._batch_fields(scores, lists=True))
+    def answer_batch(self, scores: np.ndarray) -> bytes:
+        """A batch's answer, a `BatchPrediction` as JSON, column-wise in the order of the rows.
+        orjson writes it from the arrays themselves: building the pydantic model first would
+        convert and check every value once more for nothing (a test holds the JSON to the model)."""
+        return orjson.dumps(self._batch_fields(scores), option=orjson.OPT_SERIALIZE_NUMPY)
 
-    def answer_batch_json(self, scores: np.ndarray) -> bytes:
-        """`answer_batch(scores)` as JSON, written by orjson from the arrays themselves:
-        the same document (a test holds the two together) in a quarter of the time pydantic
-        takes to check and write 1,000 answers (0.06 against 0.26 ms)."""
-        return orjson.dumps(self._batch_fields(scores, lists=False), option=orjson.OPT_SERIALIZE_NUMPY)
-
-    def _batch_fields(self, scores: np.ndarray, *, lists: bool) -> dict[str, Any]:
-        def out(values: np.ndarray) -> Any:
-            return values.tolist() if lists else values
-
+    def _batch_fields(self, scores: np.ndarray) -> dict[str, Any]:
         fields: dict[str, Any] = {"model_version": self.version, "rows": len(scores)}
         if self.task == "regression":
-            return fields | {"value": out(np.ascontiguousarray(scores, dtype=np.float64))}
+            return fields | {"value": np.ascontiguousarray(scores, dtype=np.float64)}
         if self.task == "multiclass":
             proba = np.asarray(scores, dtype=np.float64)
-            by_class = {name: out(np.ascontiguousarray(proba[:, i])) for i, name in enumerate(self.classes)}
+            by_class = {name: np.ascontiguousarray(proba[:, i]) for i, name in enumerate(self.classes)}
             return fields | {"label": self.labels(scores).tolist(), "probabilities": by_class}
         return fields | {
-            "probability": out(np.ascontiguousarray(scores, dtype=np.float64)),
-            "label": out(self.labels(scores)),
+            "probability": np.ascontiguousarray(scores, dtype=np.float64),
+            "label": self.labels(scores),
             "threshold": self.threshold,
         }
 

@@ -1,23 +1,14 @@
-"""The service's request and response models, generated from the data contract.
+"""The service's record model and answers, generated from the data contract.
 
-A request record is a row of the raw schema without the target, so a client sends what
-the source system exports and the service holds it to the same contract as the data gate
-(`features.contract()`); no column is named here. A bad record is rejected with a 4xx
-whose body names the field and the rule:
-
-- a number must be a number inside the contract's range (`in_range` of the clean schema);
-  NaN and infinity are refused;
-- a yes/no must be a JSON boolean or a spelling the gate accepts (`checks.parse_boolean`);
-- a date must be a date pandas can hold (years 1677 to 2262);
-- a category or an id sent as a number (a store code `7`) is read as its text (`"7"`), as
-  the gate reads it from a CSV file;
-- a column the clean schema does not allow to be missing is required;
-- a field the contract does not know is an error (the raw schema is strict).
-
-What the pipeline repairs is repaired the same way here, by the training code itself
-(`prepare.clean_features`): categories are free strings whose spelling is normalised and
-which become missing when the model has never seen them, and an absent or null optional
-value is missing. The model's pipeline imputes both, as it did in training.
+A record is a row of the raw schema without the target: a client sends what the source
+system exports, held to the contract the data gate holds it to (`features.contract()`; no
+column is named here). A number must lie in its clean range (NaN, infinity and booleans
+refused), a yes/no be a boolean or a spelling the gate accepts, a date one pandas can hold;
+a category or an id sent as a number (a store code `7`) is read as its text (`"7"`), as the
+gate reads it from a CSV file; a column the clean schema requires is required and a field
+the contract does not know is an error. Each error names the field and the rule. What the
+pipeline repairs (a category's spelling, an unknown category, a missing optional value),
+the training code repairs here too when it cleans the columns (`cleaning.clean_columns`).
 """
 
 from __future__ import annotations
@@ -47,6 +38,7 @@ EARLIEST_DATE = (pd.Timestamp.min + pd.Timedelta(days=1)).date()
 LATEST_DATE = pd.Timestamp.max.date()
 MAX_TEXT_LENGTH = 1_000
 MAX_CATEGORY_LENGTH = 100
+Columns = dict[str, np.ndarray]  # a batch's raw columns, as received (what cleaning and the log take)
 _YES_NO_HELP = f"true/false or one of {', '.join(sorted(TRUE_SPELLINGS | FALSE_SPELLINGS))} (any case)"
 
 
@@ -120,8 +112,7 @@ def _field(column: Column) -> tuple[Any, Any]:
 @cache
 def record_model() -> type[BaseModel]:
     """One record of the raw contract without its target, as a pydantic model."""
-    spec = contract()
-    fields = {c.name: _field(c) for c in spec.columns if c.role != "target"}
+    fields = {c.name: _field(c) for c in request_columns()}
     model: type[BaseModel] = create_model(  # type: ignore[call-overload]
         "Record",
         __config__=ConfigDict(extra="forbid", str_max_length=MAX_TEXT_LENGTH),
@@ -131,19 +122,26 @@ def record_model() -> type[BaseModel]:
     return model
 
 
+@cache
+def request_columns() -> tuple[Column, ...]:
+    """The columns a record may carry: the contract's, without the target."""
+    return tuple(c for c in contract().columns if c.role != "target")
+
+
+@cache
 def frame_columns() -> tuple[Column, ...]:
     """The columns a request frame carries: the model's inputs and the id (for the inference log)."""
     return tuple(c for c in contract().columns if c.is_feature or c.role == "id")
 
 
-def records_to_columns(records: Sequence[BaseModel]) -> dict[str, np.ndarray]:
+def records_to_columns(records: Sequence[BaseModel]) -> Columns:
     """The raw columns `clean_columns` expects, built from validated records.
 
     Values stay as received (a category's spelling, "Y" for a yes); numbers become float64
     with NaN for missing, dates ISO strings, as they would arrive in a CSV export. Plain
     numpy, no DataFrame: on a one-row request pandas' frame machinery costs more than the model.
     """
-    columns: dict[str, np.ndarray] = {}
+    columns: Columns = {}
     for column in frame_columns():
         values = [getattr(record, column.name) for record in records]
         if column.kind == "number":

@@ -1,16 +1,17 @@
 """The BentoML service: what `bentoml serve`, `make serve` and the container run.
 
-Endpoints (all POST, JSON unless said otherwise):
-- /predict        one record            -> the task's answer: probability, label, threshold (binary);
-                                           label, probabilities (multi-class); value (regression)
-- /predict_batch  {"records": [...]} or {"columns": {...}} -> column-wise answers, in order
-- /predict_file   a CSV or Parquet body -> the same, for batch scoring of an export
-- /livez /readyz /metrics               -> BentoML's probes and Prometheus metrics
+/predict (one record) is a BentoML API answering by the contract's task: probability,
+label and threshold (binary), label and probabilities (multi-class), value (regression);
+/predict_batch and /predict_file, the same column-wise, are routes of an app it mounts
+(batch_routes.py); /livez, /readyz and /metrics are BentoML's. Settings come from
+params.yaml `serve` (`MLOPS_PARAMS` names another file), read when BentoML imports this
+module: its decorator takes the traffic limits and the model tag at class definition. The
+model comes from the BentoML model store (`mlops register`), with its threshold.
 
-Settings come from params.yaml `serve` (`MLOPS_PARAMS` names another file). They are read
-when BentoML imports this module, because its decorator takes the traffic limits and the
-model tag at class definition; nothing else happens at import. The model comes from the
-BentoML model store (`mlops register`), with the decision threshold it was registered with.
+Every request is checked and predicted on its worker's event loop: the work is a few
+milliseconds of CPU that holds the GIL, so a thread would only add a hand-over and
+contention; requests ready at the same time share one model call (coalesce.py).
+Throughput comes from workers (`serve.workers`, processes) and replicas.
 """
 
 from __future__ import annotations
@@ -21,24 +22,22 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 import bentoml
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from mlops_template.logstore import LogStore
 from mlops_template.params import load_params
 from mlops_template.serving import metrics
 from mlops_template.serving.batch_routes import batch_routes
 from mlops_template.serving.coalesce import Coalescer
-from mlops_template.serving.columnar import Columns, join_columns
 from mlops_template.serving.log_buffer import LogBuffer
-from mlops_template.serving.middleware import CountRequests, JsonOnly, RequestCount
+from mlops_template.serving.middleware import JsonOnly
 from mlops_template.serving.registry import load_registered
-from mlops_template.serving.request import Prediction, record_model, records_to_columns
+from mlops_template.serving.request import Columns, Prediction, record_model, records_to_columns
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 PARAMS = load_params(Path(os.environ.get("MLOPS_PARAMS", "params.yaml")))
 SETTINGS = PARAMS.serve
@@ -46,27 +45,15 @@ Record = record_model()
 # The base image is a build argument (`bentoml build --arg base_image=...`, see `make bento`):
 # python:3.11-slim on GitHub, a local stand-in where Docker Hub is out of reach.
 BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
-
-# /predict_batch and /predict_file parse their own bodies (serving/batch_routes.py).
-BATCH_ROUTES = batch_routes(SETTINGS.max_batch_rows)
-IN_FLIGHT = RequestCount()  # this worker's requests being answered (a small one alone skips a thread hop)
-
-
-def _alone() -> bool:
-    return IN_FLIGHT.active == 1
-
-
-# A batch request allocates thousands of container objects (a tuple per record, lists):
-# with Python's default threshold of 700 that is a collection per request or so.
+# A batch request allocates thousands of short-lived objects: with Python's default first
+# threshold (700) that is a collection or more per request.
 GC_THRESHOLD = (10_000, 10, 10)
 
 
-def _spare_the_garbage_collector() -> None:
-    """Move everything loaded so far (BentoML, pandas, scikit-learn, the model) out of the
-    collector's sight and collect less often: a full collection walked all of it, and
-    requests leave garbage that reference counting frees. Interleaved runs at c=32,
-    1,000 records: 98k rows/s, 102k with the freeze, 116k with the higher threshold too
-    (medians of 5; README, "How it is made fast")."""
+def spare_the_garbage_collector() -> None:
+    """Move what start-up loaded (BentoML, pandas, scikit-learn, the model) out of the
+    collector's sight, and collect less often: the older generations' collections walked
+    all of it, for garbage that reference counting frees anyway."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
@@ -78,14 +65,15 @@ def _spare_the_garbage_collector() -> None:
     traffic={"timeout": SETTINGS.timeout_seconds, "max_concurrency": SETTINGS.max_concurrency},
     envs=[{"name": "BENTOML_DO_NOT_TRACK", "value": "true"}],
 )
-@bentoml.asgi_app(BATCH_ROUTES, path="/")
+@bentoml.asgi_app(batch_routes(SETTINGS.max_batch_rows), path="/")  # /predict_batch, /predict_file
 class PredictionService:
     model_ref = bentoml.models.BentoModel(f"{SETTINGS.model_name}:latest")
 
     def __init__(self) -> None:
-        # The model runs in the coalescer's thread, with one OpenMP thread (coalesce.py):
-        # the workers already fill the cores, and scikit-learn's default (one thread per
-        # core in every worker) made latency jump under load (benchmarks/serving.py).
+        # BentoML builds the service on the event loop's thread, where every request is
+        # predicted. One OpenMP thread there: the workers already fill the cores, and
+        # scikit-learn's default (a thread per core in every worker) makes them fight.
+        threadpool_limits(1)
         self.predictor = load_registered(self.model_ref)
         metrics.publish_model(Path(self.model_ref.path), self.predictor.version)
         settings = SETTINGS.inference_log
@@ -100,44 +88,34 @@ class PredictionService:
             if settings.enabled
             else None
         )
-        self.coalescer: Coalescer[Columns, Any] = Coalescer(self._score, SETTINGS.coalesce_rows)
+        self.coalescer = Coalescer(self._score, SETTINGS.max_batch_rows)
         logger.info("serving %s (threshold %s)", self.predictor.version, self.predictor.threshold)
-        _spare_the_garbage_collector()
+        spare_the_garbage_collector()
 
-    def _score(self, batches: list[Columns]) -> list[Any]:
-        """Runs in the model thread: one model call and one log entry for the waiting requests."""
-        columns = join_columns(batches)
-        probability = self.predictor.predict(columns)  # the task's scores (serving/predictor.py)
-        logged_probability, labels = self.predictor.logged(probability)
+    def _score(self, columns: Columns) -> np.ndarray:
+        scores = self.predictor.predict(columns)  # the task's (serving/predictor.py)
+        logged_probability, labels = self.predictor.logged(scores)
         metrics.count_predictions(labels, self.predictor.version)
         if self.log is not None:
             self.log.add(columns, logged_probability, labels, self.predictor.version, datetime.now(UTC))
-        return probability.tolist()
+        return scores
 
-    async def in_model_thread(self, work: Callable[..., T], *args: Any) -> T:
-        """`work(*args)` in the model thread: the batch routes read their bodies there (coalesce.py)."""
-        return await self.coalescer.in_model_thread(work, *args)
-
-    async def score(self, columns: Columns) -> bytes:
-        """A batch's answer as JSON (a `BatchPrediction`); the batch routes call it."""
-        rows = len(next(iter(columns.values())))
-        probability = np.array(await self.coalescer.submit(columns, rows, alone=_alone))
-        return self.predictor.answer_batch_json(probability)
+    async def answer_batch(self, read: Callable[[], Columns]) -> bytes:
+        """The answer to the batch `read()` returns, as JSON (a `BatchPrediction`); the batch routes call it."""
+        return self.predictor.answer_batch(await self.coalescer.submit(read()))
 
     @bentoml.api
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
-        (probability,) = await self.coalescer.submit(records_to_columns([record]), 1, alone=_alone)
-        return self.predictor.answer(probability)
+        (scores,) = await self.coalescer.submit(records_to_columns([record]))
+        return self.predictor.answer(scores)
 
     @bentoml.on_shutdown
     def close(self) -> None:
-        self.coalescer.close()
         if self.log is not None:
             self.log.close()
 
 
-PredictionService.add_asgi_middleware(CountRequests, count=IN_FLIGHT)  # type: ignore[attr-defined]
 PredictionService.add_asgi_middleware(  # type: ignore[attr-defined]
     JsonOnly,
     paths=["/predict_batch", *(api.route for api in PredictionService.apis.values())],  # type: ignore[attr-defined]
