@@ -70,14 +70,7 @@ class PlainSync:
 
     @bentoml.api
     def predict_batch(self, records: list[Record]) -> BatchPrediction:  # type: ignore[valid-type]
-        probability = self.predictor.predict(records_to_columns(records))
-        return BatchPrediction(
-            probability=probability.tolist(),
-            label=self.predictor.labels(probability).tolist(),
-            threshold=self.predictor.threshold,
-            model_version=self.predictor.version,
-            rows=len(probability),
-        )
+        return self.predictor.answer_batch(self.predictor.predict(records_to_columns(records)))
 
 
 @bentoml.service(workers=SETTINGS.workers, traffic=TRAFFIC)

@@ -51,11 +51,4 @@ def predict_batch(batch: Batch) -> BatchPrediction:
         raw = columns_from_lists(batch.columns, _params.serve.max_batch_rows)
     else:
         raw = records_to_columns(batch.records or [])
-    probability = predictor.predict(raw)
-    return BatchPrediction(
-        probability=probability.tolist(),
-        label=predictor.labels(probability).tolist(),
-        threshold=predictor.threshold,
-        model_version=predictor.version,
-        rows=len(probability),
-    )
+    return predictor.answer_batch(predictor.predict(raw))

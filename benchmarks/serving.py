@@ -38,6 +38,7 @@ import pandas as pd
 import yaml
 
 from benchmarks.results import write_results
+from mlops_template.params import load_params
 from tests.processes import free_port, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -330,11 +331,12 @@ def main() -> None:
     if shutil.which("hey") is None:
         sys.exit("hey is not installed: `apt-get install hey` (Debian/Ubuntu), or see https://github.com/rakyll/hey")
     os.chdir(ROOT)
+    params = load_params(ROOT / "params.yaml")  # the sample (data.input) and the trained model (paths.model_dir)
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp, ExitStack() as stack:
         folder = Path(tmp)
         register(folder / "bentoml")
-        files = payloads(folder, ROOT / "data/sample/customers.csv")
-        rates = in_process(files, ROOT / "models/model", args.seconds)
+        files = payloads(folder, ROOT / params.data.input)
+        rates = in_process(files, ROOT / params.paths.model_dir, args.seconds)
         found = targets(folder, folder / "bentoml", list(filter(None, args.designs.split(","))), args.against)
         servers = {target.name: (target, stack.enter_context(running(target, free_port()))) for target in found}
         results = {

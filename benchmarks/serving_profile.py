@@ -31,6 +31,7 @@ from benchmarks.results import write_results
 from benchmarks.serving import ROOT, SHAPES, Shape, payloads
 from mlops_template.cleaning import clean_columns
 from mlops_template.logstore import LogStore, batch_table
+from mlops_template.params import load_params
 from mlops_template.serving.batch import decide_json, read_json
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import Columns, record_model, records_to_columns
@@ -88,9 +89,10 @@ STAGES = [
 
 def main() -> None:
     threadpool_limits(1)
-    predictor = Predictor.from_directory(ROOT / "models/model", threshold=0.5, version="profile")
+    params = load_params(ROOT / "params.yaml")  # the sample (data.input) and the trained model (paths.model_dir)
+    predictor = Predictor.from_directory(ROOT / params.paths.model_dir, threshold=0.5, version="profile")
     with tempfile.TemporaryDirectory() as tmp:
-        files = payloads(Path(tmp), ROOT / "data/sample/customers.csv")
+        files = payloads(Path(tmp), ROOT / params.data.input)
         rows = [profile(shape, files[shape.key].read_bytes(), predictor, Path(tmp)) for shape in SHAPES]
     lines = ["| stage | " + " | ".join(shape.label for shape in SHAPES) + " |", "|---" * (len(SHAPES) + 1) + "|"]
     for index, stage in enumerate(STAGES):

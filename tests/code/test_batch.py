@@ -65,6 +65,7 @@ def agrees(read: dict[str, np.ndarray] | None, decided: dict[str, np.ndarray] | 
     return True
 
 
+@example_only
 @pytest.mark.parametrize("shape", ["records", "columns"])
 def test_plain_valid_rows_are_read_by_the_batch_types_as_the_record_model_reads_them(shape: str) -> None:
     records: list[dict[str, Any]] = [
@@ -80,6 +81,7 @@ def test_plain_valid_rows_are_read_by_the_batch_types_as_the_record_model_reads_
     assert read["has_partner"].tolist() == ["Y", False, True]
 
 
+@example_only
 @pytest.mark.parametrize(
     ("change", "refused"),
     [
@@ -110,6 +112,7 @@ def test_anything_else_is_left_to_the_record_model(shape: str, change: dict[str,
     assert error.value.errors()[0]["loc"][:2] == (("records", 1) if shape == "records" else ("columns", refused))
 
 
+@example_only
 @pytest.mark.parametrize(
     "body",
     [
@@ -125,6 +128,7 @@ def test_a_body_out_of_shape_is_left_to_the_record_model(body: bytes) -> None:
         columns_from_json(body, max_rows=10)
 
 
+@example_only
 def test_a_repeated_field_counts_once_with_its_last_value_on_both_paths() -> None:
     body = b'{"records": [{"signup_date": "2024-01-01", "age": 25, "age": 27}]}'
     read = read_json(body, max_rows=10)
@@ -133,6 +137,7 @@ def test_a_repeated_field_counts_once_with_its_last_value_on_both_paths() -> Non
     same_columns(read, decide_json(body, max_rows=10))
 
 
+@example_only
 @pytest.mark.parametrize(
     ("body", "loc", "message"),
     [
@@ -162,6 +167,7 @@ def test_a_bad_batch_body_gets_an_error_naming_where(body: bytes, loc: tuple[Any
     assert message in first["msg"]
 
 
+@example_only
 @pytest.mark.parametrize(
     ("sent", "loc", "message"),
     [
@@ -188,6 +194,7 @@ def test_columns_out_of_shape_get_one_error_naming_the_column(
     assert message in errors[0]["msg"]
 
 
+@example_only
 def test_a_batch_as_records_as_columns_or_as_text_gives_the_same_columns() -> None:
     records = [PLAIN, VALID | {"age": None, "region": "Mars"}]
     as_records = columns_from_json(as_body("records", records), max_rows=10)

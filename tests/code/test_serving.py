@@ -1,9 +1,8 @@
 """Units of the service: the request model read off the contract, the frame it builds,
-the batch answer and coalescing of requests (the buffered inference log: test_log_buffer.py)."""
+and the batch answer (coalescing: test_coalesce.py; the inference log: test_log_buffer.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,6 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.cleaning import clean_features
 from mlops_template.features import contract
-from mlops_template.serving.coalesce import Coalescer
 from mlops_template.serving.predictor import Predictor
 from mlops_template.serving.request import BatchPrediction, record_model, records_to_columns
 from tests.example import example_only
@@ -86,7 +84,7 @@ def test_the_frame_cleans_like_the_same_rows_read_from_a_csv() -> None:
 @given(probability=arrays(np.float64, st.integers(1, 50), elements=st.floats(0, 1)))
 def test_a_batchs_answer_written_by_orjson_is_the_documented_one(probability: np.ndarray) -> None:
     predictor = Predictor(model=Pipeline([("passthrough", "passthrough")]), threshold=0.35, version="churn:abc")
-    written = BatchPrediction.model_validate_json(predictor.answer_batch(probability))
+    written = BatchPrediction.model_validate_json(predictor.answer_batch_json(probability))
     assert written == BatchPrediction(
         probability=probability.tolist(),
         label=[bool(p >= 0.35) for p in probability],
@@ -94,63 +92,3 @@ def test_a_batchs_answer_written_by_orjson_is_the_documented_one(probability: np
         model_version="churn:abc",
         rows=len(probability),
     )
-
-
-def batch(*ages: float) -> dict[str, np.ndarray]:
-    return {"age": np.array(ages, dtype=float)}
-
-
-def calls_of(coalescer_rows: int, sizes: list[int], fail_on: float | None = None) -> tuple[list[Any], list[int]]:
-    """The answers of requests of `sizes` rows submitted together, and the rows of each model call."""
-    calls: list[int] = []
-
-    def predict(columns: dict[str, np.ndarray]) -> np.ndarray:
-        calls.append(len(columns["age"]))
-        if fail_on in columns["age"]:
-            raise ValueError("bad row")
-        return columns["age"] * 10
-
-    async def scenario() -> list[Any]:
-        coalescer = Coalescer(predict, coalescer_rows)
-        submitted = [coalescer.submit(batch(*range(100 * i, 100 * i + n))) for i, n in enumerate(sizes)]
-        return list(await asyncio.gather(*submitted, return_exceptions=True))
-
-    return asyncio.run(scenario()), calls
-
-
-def test_requests_ready_together_share_one_model_call_and_keep_their_own_answers() -> None:
-    answers, calls = calls_of(100, [1, 2, 1])
-    assert calls == [4]
-    assert [a.tolist() for a in answers] == [[0.0], [1000.0, 1010.0], [2000.0]]
-
-
-def test_a_request_alone_is_predicted_alone() -> None:
-    answers, calls = calls_of(100, [3])
-    assert calls == [3]
-    assert answers[0].tolist() == [0.0, 10.0, 20.0]
-
-
-def test_coalescing_respects_the_row_limit_but_never_splits_a_request() -> None:
-    answers, calls = calls_of(3, [2, 1, 2, 5, 1])
-    assert calls == [3, 2, 5, 1]  # 2+1 fit in 3, 2+5 would not, the 5 goes alone
-    assert [len(a) for a in answers] == [2, 1, 2, 5, 1]
-
-
-def test_a_request_whose_client_has_gone_does_not_hold_up_the_others() -> None:
-    async def scenario() -> list[float]:
-        coalescer = Coalescer(lambda columns: columns["age"] * 10, 100)
-        gone, waiting = (asyncio.ensure_future(coalescer.submit(batch(age))) for age in (1, 2))
-        await asyncio.sleep(0)  # both submitted; the shared call comes next
-        gone.cancel()
-        answer: np.ndarray = await asyncio.wait_for(waiting, 5)
-        return list(answer)
-
-    assert asyncio.run(scenario()) == [20.0]
-
-
-def test_a_request_that_breaks_the_model_fails_alone() -> None:
-    answers, calls = calls_of(100, [1, 1, 1], fail_on=100.0)
-    assert calls == [3, 1, 1, 1]  # the merged call failed: each request again, alone
-    assert answers[0].tolist() == [0.0]
-    assert isinstance(answers[1], ValueError)
-    assert answers[2].tolist() == [2000.0]

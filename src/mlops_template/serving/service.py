@@ -1,12 +1,11 @@
 """The BentoML service: what `bentoml serve`, `make serve` and the container run.
 
-/predict (one record) is a BentoML API answering by the contract's task: probability,
-label and threshold (binary), label and probabilities (multi-class), value (regression);
-/predict_batch and /predict_file, the same column-wise, are routes of an app it mounts
-(batch_routes.py); /livez, /readyz and /metrics are BentoML's. Settings come from
-params.yaml `serve` (`MLOPS_PARAMS` names another file), read when BentoML imports this
-module: its decorator takes the traffic limits and the model tag at class definition. The
-model comes from the BentoML model store (`mlops register`), with its threshold.
+/predict (one record) is a BentoML API; /predict_batch and /predict_file are routes of an
+app it mounts (batch_routes.py); /livez, /readyz and /metrics are BentoML's. Each answers by
+the contract's task (serving/predictor.py). Settings come from params.yaml `serve`
+(`MLOPS_PARAMS` names another file), read when BentoML imports this module: its decorator
+takes the traffic limits and the model tag at class definition. The model comes from the
+BentoML model store (`mlops register`), with its threshold.
 
 Every request is checked and predicted on its worker's event loop: the work is a few
 milliseconds of CPU that holds the GIL, so a thread would only add a hand-over and
@@ -93,7 +92,7 @@ class PredictionService:
         spare_the_garbage_collector()
 
     def _score(self, columns: Columns) -> np.ndarray:
-        scores = self.predictor.predict(columns)  # the task's (serving/predictor.py)
+        scores = self.predictor.predict(columns)  # the task's scores (serving/predictor.py)
         logged_probability, labels = self.predictor.logged(scores)
         metrics.count_predictions(labels, self.predictor.version)
         if self.log is not None:
@@ -102,13 +101,13 @@ class PredictionService:
 
     async def answer_batch(self, read: Callable[[], Columns]) -> bytes:
         """The answer to the batch `read()` returns, as JSON (a `BatchPrediction`); the batch routes call it."""
-        return self.predictor.answer_batch(await self.coalescer.submit(read()))
+        return self.predictor.answer_batch_json(await self.coalescer.submit(read()))
 
     @bentoml.api
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
         """Score one record."""
-        (scores,) = await self.coalescer.submit(records_to_columns([record]))
-        return self.predictor.answer(scores)
+        (score,) = await self.coalescer.submit(records_to_columns([record]))
+        return self.predictor.answer(score)
 
     @bentoml.on_shutdown
     def close(self) -> None:
