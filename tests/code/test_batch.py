@@ -30,10 +30,6 @@ from mlops_template.serving.request import record_model, records_to_columns
 from tests.example import example_only
 from tests.request_values import PLAIN_RECORD, RECORD, VALID, as_columns, same_columns
 
-# Its data are the example's columns: skipped for another contract, where
-# test_service_any_contract.py and test_request_numbers.py check the service.
-pytestmark = example_only
-
 PLAIN = VALID | {"tenure_months": 12.5}
 
 
