@@ -64,9 +64,8 @@ GC_THRESHOLD = (10_000, 10, 10)
 def _spare_the_garbage_collector() -> None:
     """Move everything loaded so far (BentoML, pandas, scikit-learn, the model) out of the
     collector's sight and collect less often: a full collection walked all of it, and
-    requests leave garbage that reference counting frees. Interleaved runs at c=32,
-    1,000 records: 98k rows/s, 102k with the freeze, 116k with the higher threshold too
-    (medians of 5; README, "How it is made fast")."""
+    requests leave garbage that reference counting frees. What it gains is measured by
+    `python -m benchmarks.serving --designs` ("default gc"), not quoted here."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
