@@ -64,8 +64,8 @@ GC_THRESHOLD = (10_000, 10, 10)
 def _spare_the_garbage_collector() -> None:
     """Move everything loaded so far (BentoML, pandas, scikit-learn, the model) out of the
     collector's sight and collect less often: a full collection walked all of it, and
-    requests leave garbage that reference counting frees. What it gains is measured by
-    `python -m benchmarks.serving --designs` ("default gc"), not quoted here."""
+    requests leave garbage that reference counting frees. Its gain is for the serving
+    benchmark (benchmarks/serving.py) to measure, not for this docstring to quote."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
