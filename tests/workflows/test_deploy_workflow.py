@@ -146,7 +146,8 @@ def test_staging_releases_the_digest_on_an_empty_cluster_and_smokes_the_model_ve
     good = last_good(act_session, "mlops-staging")
     assert good is not None
     assert good["image"] == image
-    assert good["model-version"].startswith("churn:")
+    model_name = yaml.safe_load((act_session.repo / "params.yaml").read_text(encoding="utf-8"))["serve"]["model_name"]
+    assert good["model-version"].startswith(f"{model_name}:")
     assert f"model {good['model-version']}" in released.log  # the real service answered with that version
     assert "Insufficient" not in released.log
 
