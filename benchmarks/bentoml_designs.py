@@ -3,8 +3,7 @@
 - `PredictionService` with `DESIGN` set: the service itself with one piece taken out,
   patched in before BentoML builds it (in every worker, since each imports this module):
   `pydantic-reader` reads batches with the record model only (orjson, then pydantic record
-  by record), `default-gc` leaves Python's garbage collector as it is, `no-coalescing`
-  predicts every request on its own.
+  by record), `no-coalescing` predicts every request on its own.
 - `PlainSync`: what the BentoML docs show first: sync `@bentoml.api` methods, run in
   BentoML's thread pool, a batch parsed by BentoML into the record model.
 - `AdaptiveBatching`: BentoML's own batching (`batchable=True`): its dispatcher merges
@@ -38,8 +37,6 @@ DESIGN = os.environ.get("DESIGN", "")
 if DESIGN == "pydantic-reader":
     batch.read_json = lambda body, max_rows: None
     batch.read_lists = lambda sent, max_rows: None
-elif DESIGN == "default-gc":
-    service.spare_the_garbage_collector = lambda: None
 elif DESIGN == "no-coalescing":
 
     async def _alone(self: coalesce.Coalescer, columns: Columns) -> np.ndarray:
@@ -47,7 +44,7 @@ elif DESIGN == "no-coalescing":
 
     coalesce.Coalescer.submit = _alone  # type: ignore[method-assign]
 elif DESIGN:
-    raise ValueError(f"unknown DESIGN {DESIGN!r}: pydantic-reader, default-gc or no-coalescing")
+    raise ValueError(f"unknown DESIGN {DESIGN!r}: pydantic-reader or no-coalescing")
 PredictionService = service.PredictionService
 
 
@@ -70,7 +67,8 @@ class PlainSync:
 
     @bentoml.api
     def predict_batch(self, records: list[Record]) -> BatchPrediction:  # type: ignore[valid-type]
-        return self.predictor.answer_batch(self.predictor.predict(records_to_columns(records)))
+        scores = self.predictor.predict(records_to_columns(records))
+        return BatchPrediction.model_validate_json(self.predictor.answer_batch_json(scores))
 
 
 @bentoml.service(workers=SETTINGS.workers, traffic=TRAFFIC)

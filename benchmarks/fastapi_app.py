@@ -51,4 +51,4 @@ def predict_batch(batch: Batch) -> BatchPrediction:
         raw = columns_from_lists(batch.columns, _params.serve.max_batch_rows)
     else:
         raw = records_to_columns(batch.records or [])
-    return predictor.answer_batch(predictor.predict(raw))
+    return BatchPrediction.model_validate_json(predictor.answer_batch_json(predictor.predict(raw)))

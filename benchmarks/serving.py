@@ -254,9 +254,6 @@ def targets(folder: Path, bentoml_home: Path, designs: list[str], against: list[
         "pydantic-reader": lambda: service(
             "service, pydantic reader", variant, "batches read by the batch types", {"DESIGN": "pydantic-reader"}
         ),
-        "default-gc": lambda: service(
-            "service, default gc", variant, "the garbage collector spared", {"DESIGN": "default-gc"}
-        ),
         "no-coalescing": lambda: service(
             "service, no coalescing", variant, "requests ready together predicted together", {"DESIGN": "no-coalescing"}
         ),

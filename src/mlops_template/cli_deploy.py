@@ -27,7 +27,7 @@ def smoke(
     expect_version: Annotated[str | None, typer.Option(help="Fail unless this model version answers.")] = None,
 ) -> None:
     """Smoke-test a running service: probes, one valid and one invalid request."""
-    from mlops_template.serving.smoke import smoke as run_smoke
+    from mlops_template.deploy.smoke import smoke as run_smoke
 
     result = run_smoke(url, wait_seconds=wait, expect_version=expect_version)
     typer.echo(result.message(), err=not result.passed)

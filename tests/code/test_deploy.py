@@ -29,7 +29,7 @@ import yaml
 from mlops_template.deploy import cluster_login, promote, release, rollout
 from mlops_template.deploy.kubectl import DeployError
 from mlops_template.deploy.manifests import MODEL_VERSION, PLACEHOLDER_IMAGE, check_pinned, render
-from mlops_template.serving.smoke import SmokeResult, invalid_record, smoke
+from mlops_template.deploy.smoke import SmokeResult, invalid_record, smoke
 
 STANDINS = Path(__file__).resolve().parents[1] / "workflows" / "standins"
 KUBERNETES_VERSION = "1.31"

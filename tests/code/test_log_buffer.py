@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mlops_template.logstore import LogStore
-from mlops_template.serving.log_buffer import LogBuffer
+from mlops_template.logstore.buffer import LogBuffer
 
 NOW = datetime(2026, 3, 4, 10, 30, tzinfo=UTC)
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mlops_template.deploy.smoke import smoke, valid_record
 from mlops_template.params import load_params
-from mlops_template.serving.smoke import smoke, valid_record
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import TrainedModel
 from tests.processes import free_port

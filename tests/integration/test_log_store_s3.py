@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 import yaml
 
+from mlops_template.deploy.smoke import valid_record
 from mlops_template.logstore import LogStore, LogStoreError, batch_table
-from mlops_template.serving.log_buffer import LogBuffer
-from mlops_template.serving.smoke import valid_record
+from mlops_template.logstore.buffer import LogBuffer
 from tests.integration.conftest import TrainedModel, serving, tool
 from tests.s3 import S3Server, s3_server
 

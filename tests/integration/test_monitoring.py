@@ -18,7 +18,7 @@ import httpx
 import pytest
 import yaml
 
-from mlops_template.serving.smoke import valid_record
+from mlops_template.deploy.smoke import valid_record
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import Served
 from tests.processes import free_port, running_server

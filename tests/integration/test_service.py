@@ -22,12 +22,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from mlops_template.data.generate import GeneratorSettings, generate_raw
+from mlops_template.deploy.smoke import smoke
 from mlops_template.features import contract
 from mlops_template.logstore import LogStore
 from mlops_template.prepare import prepare
 from mlops_template.schema import RawRecords
 from mlops_template.serving.request import EARLIEST_DATE, LATEST_DATE, record_model
-from mlops_template.serving.smoke import smoke
 from mlops_template.validate import run_gate
 from tests.example import example_only
 from tests.integration.conftest import Served

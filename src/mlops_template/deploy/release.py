@@ -19,7 +19,7 @@ from mlops_template.deploy import pull_secret, summary
 from mlops_template.deploy.kubectl import DeployError, pods, port_forward
 from mlops_template.deploy.manifests import Manifests, render
 from mlops_template.deploy.rollout import Deployed, Good, RolloutError, last_good, record_good, roll_out, rollback
-from mlops_template.serving.smoke import SmokeResult, smoke
+from mlops_template.deploy.smoke import SmokeResult, smoke
 
 Check = Callable[..., SmokeResult]
 

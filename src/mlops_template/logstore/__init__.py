@@ -1,6 +1,6 @@
 """The inference log on durable storage: what the service was asked and what it answered.
 
-The service writes (`serving/log_buffer.py`), the drift check and the labelled batch read
+The service writes (`logstore/buffer.py`), the drift check and the labelled batch read
 (`drift/sources.py`, `drift/labels.py`), all through `LogStore`, at one URL
 (`serve.inference_log.url`): a local folder for development, or `s3://`, `gs://`, `az://`
 for a deployment. fsspec reaches the storage (s3fs; gcsfs and adlfs as the `gcs`/`azure`

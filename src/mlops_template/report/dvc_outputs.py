@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from mlops_template.errors import UserError
+from mlops_template.external import CommandError, run
 
 WORKSPACE = "workspace"
 BASE = "base"  # plot rows of the base revision are filed under this name, whatever the revision is called
@@ -27,15 +27,6 @@ BASE = "base"  # plot rows of the base revision are filed under this name, whate
 
 class ReportError(UserError):
     """The report cannot be built; the message says what to do."""
-
-
-def _run(args: list[str], cwd: Path) -> str:
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603 - fixed argv
-    if result.returncode != 0:
-        raise ReportError(
-            f"`{' '.join(args[2:] if args[0] == sys.executable else args)}` failed: {result.stderr.strip()}"
-        )
-    return result.stdout
 
 
 @contextmanager
@@ -67,7 +58,10 @@ def dvc_json(cwd: Path, *args: str) -> Any:
 
 
 def git(cwd: Path, *args: str) -> str:
-    return _run(["git", *args], cwd).strip()
+    try:
+        return run(["git", *args], cwd=cwd).strip()
+    except CommandError as exc:
+        raise ReportError(str(exc)) from exc
 
 
 def resolve_revision(cwd: Path, revision: str) -> tuple[str, str]:

@@ -1,9 +1,6 @@
-"""The BentoML service: the request model, the predictor behind it, and how it is deployed.
-
-`request` derives the record model from the data contract and `batch` the types a batch
-is read with; `batch_routes` serves batches as JSON and as files; `predictor` runs the saved
-scikit-learn Pipeline on rows cleaned by the training code; `coalesce` shares a model call
-among requests ready together; `service` is the BentoML entry point, `registry` puts the
-trained model into the BentoML model store, `log_buffer` and `metrics` keep the inference
-log and the counters off the request path, and `smoke` checks a running service.
+"""The BentoML service: the contract's record and batch types (`request`, `batch`), the batch
+routes (`batch_routes`), the model behind them (`predictor`, one path from a raw row to an
+answer), shared model calls (`coalesce`), the entry point (`service`), the model store
+(`registry`) and the service's Prometheus counters (`metrics`). The inference log's writer is
+`logstore.buffer`; the smoke test of a running service is `deploy.smoke`.
 """

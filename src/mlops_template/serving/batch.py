@@ -5,10 +5,9 @@ Two encodings of the contract check requests, both generated from it (`features.
 - the record model (`request.record_model`, pydantic) checks one record at a time and names
   the field, the row and the rule of every error; `/predict` and the API docs use it;
 - the batch types here (msgspec structs) read a whole batch in C, straight into the
-  contract's JSON types: a number a float in its range (or text spelling one), a category
-  a string of at most 100 characters, a date YYYY-MM-DD, null only where the record model
-  allows it. What they cannot say (yes/no spellings, dates pandas can hold) is checked on
-  each column after.
+  contract's JSON types (a number in its range, a category of at most 100 characters, a
+  date YYYY-MM-DD, null where the record model allows it); yes/no spellings and dates
+  pandas can hold are checked on each column after.
 
 A batch goes through the batch types first. When they decline (a bad value, a body out of
 shape, a spelling only the record model reads, such as `" 4"`), the record model decides:
@@ -28,7 +27,6 @@ from typing import Annotated, Any
 
 import msgspec
 import numpy as np
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -198,13 +196,8 @@ def _check_shape(sent: Mapping[str, list[Any]], max_rows: int) -> None:
 
 
 def _loads(body: bytes) -> Any:
-    """The body as Python objects: orjson, or the standard library for what orjson refuses
-    but JSON writers emit (NaN, integers past 64 bits), so that the record model names the
-    field that holds it."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
+    """The body as Python objects; the standard library reads what JSON writers emit beyond
+    the standard (NaN, integers past 64 bits), so the record model names the field holding it."""
     try:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:

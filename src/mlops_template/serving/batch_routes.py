@@ -6,12 +6,10 @@
   checked as columns are; its errors name the row, the CSV line and the field. A target
   column, which labelled exports carry, is ignored.
 
-They are routes of a small ASGI app that the BentoML service mounts (`bentoml.asgi_app`),
-so BentoML's traffic limits, metrics, tracing and access log apply to them as to /predict.
-What they skip is BentoML's API layer turning the whole body into Python objects with
-pydantic before the endpoint runs (what that gains: benchmarks/results/serving.md, design
-"BentoML sync API"). FastAPI only routes and documents them: BentoML merges a mounted
-FastAPI app's OpenAPI paths into its docs.
+They are routes of a FastAPI app the service mounts (`bentoml.asgi_app`; BentoML merges its
+OpenAPI paths into its docs), so BentoML's traffic limits, metrics, tracing and access log
+apply to them. They skip BentoML's API layer, which turns the whole body into pydantic
+objects first (what that gains: benchmarks/results/serving.md, design "BentoML sync API").
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import bentoml
 import pandas as pd
@@ -49,13 +47,6 @@ class BatchFileError(ValueError):
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.details = details or []
-
-
-class Scorer(Protocol):
-    """What the routes need of the service: the answer (a `BatchPrediction` as JSON) to the
-    checked raw columns `read()` returns."""
-
-    async def answer_batch(self, read: Callable[[], Columns]) -> bytes: ...
 
 
 def batch_routes(max_rows: int) -> FastAPI:
@@ -98,7 +89,7 @@ async def _answer(request: Request, max_rows: int, read: Callable[[bytes], Colum
             if size > limit:
                 raise BatchFileError(f"the body is larger than {limit:,} bytes ({max_rows:,} rows at most)")
             chunks.append(chunk)
-        service: Scorer = bentoml.get_current_service()
+        service = bentoml.get_current_service()  # a PredictionService (service.py)
         answer = await service.answer_batch(lambda: read(b"".join(chunks)))
     except BatchFileError as exc:
         return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)

@@ -9,7 +9,7 @@ deploy/monitoring/ read them:
 - `mlops_model_train_positive_rate{model_version}`: the positive rate of the data the model
   was trained on (its model card), the share to compare with;
 - `mlops_inference_log_written_rows_total` and `mlops_inference_log_dropped_rows_total`:
-  what reached the log store, and what the bounded buffer had to drop (serving/log_buffer.py).
+  what reached the log store, and what the bounded buffer had to drop (logstore/buffer.py).
 """
 
 from __future__ import annotations
@@ -64,11 +64,3 @@ def publish_model(model_dir: Path, model_version: str) -> None:
         rate = json.loads(path.read_text(encoding="utf-8")).get("train_positive_rate")
         if isinstance(rate, int | float):
             TRAIN_POSITIVE_RATE.labels(model_version=model_version).set(float(rate))
-
-
-def log_written(rows: int) -> None:
-    LOG_WRITTEN_ROWS.inc(rows)
-
-
-def log_dropped(rows: int) -> None:
-    LOG_DROPPED_ROWS.inc(rows)

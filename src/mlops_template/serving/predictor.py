@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops_template.cleaning import clean_columns
 from mlops_template.model_files import load_model
-from mlops_template.serving.request import BatchPrediction, Prediction
+from mlops_template.serving.request import Prediction
 
 
 @dataclass(frozen=True)
@@ -72,32 +72,24 @@ class Predictor:
             model_version=self.version,
         )
 
-    def answer_batch(self, scores: np.ndarray) -> BatchPrediction:
-        """A batch's response, column-wise, in the order of the rows."""
-        return BatchPrediction.model_validate(self._batch_fields(scores, lists=True))
-
     def answer_batch_json(self, scores: np.ndarray) -> bytes:
-        """`answer_batch(scores)` as JSON, written by orjson from the arrays themselves: the
-        service's answer, without pydantic converting and checking every value once more (a
-        test holds the two to the same document)."""
-        return orjson.dumps(self._batch_fields(scores, lists=False), option=orjson.OPT_SERIALIZE_NUMPY)
-
-    def _batch_fields(self, scores: np.ndarray, *, lists: bool) -> dict[str, Any]:
-        def out(values: np.ndarray) -> Any:
-            return values.tolist() if lists else values
-
+        """A batch's response (a `BatchPrediction`), column-wise in the order of the rows, as
+        JSON written by orjson from the arrays themselves: pydantic would convert and check
+        every value once more (a test holds the JSON to the model)."""
         fields: dict[str, Any] = {"model_version": self.version, "rows": len(scores)}
+        floats = np.asarray(scores, dtype=np.float64)
         if self.task == "regression":
-            return fields | {"value": out(np.ascontiguousarray(scores, dtype=np.float64))}
-        if self.task == "multiclass":
-            proba = np.asarray(scores, dtype=np.float64)
-            by_class = {name: out(np.ascontiguousarray(proba[:, i])) for i, name in enumerate(self.classes)}
-            return fields | {"label": self.labels(scores).tolist(), "probabilities": by_class}
-        return fields | {
-            "probability": out(np.ascontiguousarray(scores, dtype=np.float64)),
-            "label": out(self.labels(scores)),
-            "threshold": self.threshold,
-        }
+            fields["value"] = np.ascontiguousarray(floats)
+        elif self.task == "multiclass":
+            by_class = {name: np.ascontiguousarray(floats[:, i]) for i, name in enumerate(self.classes)}
+            fields |= {"label": self.labels(scores).tolist(), "probabilities": by_class}
+        else:
+            fields |= {
+                "probability": np.ascontiguousarray(floats),
+                "label": self.labels(scores),
+                "threshold": self.threshold,
+            }
+        return orjson.dumps(fields, option=orjson.OPT_SERIALIZE_NUMPY)
 
     def labels(self, scores: np.ndarray) -> np.ndarray:
         """What each row is predicted to be: True for the positive label (binary), the class

@@ -1,22 +1,18 @@
 """The trained model enters the BentoML model store with its lineage.
 
-`register` copies what `train` saved (`paths.model_dir`: model.joblib + model_card.json)
-into the store under `serve.model_name`, so `bentoml build` can pack it into a Bento.
-Labels (strings, searchable with `bentoml models list`) carry what identifies the model:
-the DVC hash of the training data, the git commit at registration, model type, quality
-gate; metadata carries the rest: the model card, the training parameters, every test
-metric and the decision threshold the service labels with.
-
-The version is a hash of the model file, its card and the threshold, so registering the
-same model twice is a no-op and the tag in a deployed image names exactly what answers.
+`register` copies what `train` saved (`paths.model_dir`) into the store under
+`serve.model_name`, for `bentoml build` to pack. Labels (searchable with `bentoml models
+list`) identify the model: the training data's DVC hash, the git commit, the model type, the
+quality gate; metadata holds the model card, the training parameters, the test metrics and
+the decision threshold the service labels with. The version hashes the model file, its card
+and the threshold: registering a model twice is a no-op, and an image's tag names exactly
+what answers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +20,7 @@ from typing import Any
 import bentoml
 
 from mlops_template.errors import UserError
+from mlops_template.external import output_or_none
 from mlops_template.model_files import CARD_FILE, MODEL_FILE
 from mlops_template.params import Params
 from mlops_template.serving.predictor import Predictor
@@ -44,19 +41,10 @@ class Registered:
 
 def git_commit(cwd: Path | None = None) -> str:
     """HEAD's SHA, with '-dirty' when tracked files differ from it; 'unknown' outside git."""
-    git = shutil.which("git")
-    if git is None:
+    sha = output_or_none(["git", "rev-parse", "HEAD"], cwd=cwd)
+    if sha is None:
         return "unknown"
-
-    def run(*args: str) -> str:
-        # Fixed arguments, no user input: S603 does not apply.
-        return subprocess.run([git, *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=10).stdout  # noqa: S603
-
-    try:
-        sha = run("rev-parse", "HEAD").strip()
-        dirty = run("status", "--porcelain", "--untracked-files=no").strip()
-    except subprocess.SubprocessError:
-        return "unknown"
+    dirty = output_or_none(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd)
     return f"{sha}-dirty" if dirty else sha
 
 

@@ -1,21 +1,16 @@
 """The BentoML service: what `bentoml serve`, `make serve` and the container run.
 
-/predict (one record) is a BentoML API; /predict_batch and /predict_file are routes of an
-app it mounts (batch_routes.py); /livez, /readyz and /metrics are BentoML's. Each answers by
-the contract's task (serving/predictor.py). Settings come from params.yaml `serve`
-(`MLOPS_PARAMS` names another file), read when BentoML imports this module: its decorator
-takes the traffic limits and the model tag at class definition. The model comes from the
-BentoML model store (`mlops register`), with its threshold.
-
-Every request is checked and predicted on its worker's event loop: the work is a few
-milliseconds of CPU that holds the GIL, so a thread would only add a hand-over and
-contention; requests ready at the same time share one model call (coalesce.py).
-Throughput comes from workers (`serve.workers`, processes) and replicas.
+/predict (one record) is a BentoML API; /predict_batch and /predict_file are routes of an app
+it mounts (batch_routes.py); /livez, /readyz and /metrics are BentoML's. Settings come from
+params.yaml `serve` (`MLOPS_PARAMS` names another file), read at import: the decorator takes
+the traffic limits and the model tag. Every request is checked and predicted on its worker's
+event loop (a few milliseconds of CPU holding the GIL: a thread would only add a hand-over);
+requests ready together share one model call (coalesce.py). Throughput comes from workers
+(`serve.workers`, processes) and replicas.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 from collections.abc import Callable
@@ -27,11 +22,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mlops_template.logstore import LogStore
+from mlops_template.logstore.buffer import LogBuffer
 from mlops_template.params import load_params
 from mlops_template.serving import metrics
 from mlops_template.serving.batch_routes import batch_routes
 from mlops_template.serving.coalesce import Coalescer
-from mlops_template.serving.log_buffer import LogBuffer
 from mlops_template.serving.middleware import JsonOnly
 from mlops_template.serving.registry import load_registered
 from mlops_template.serving.request import Columns, Prediction, record_model, records_to_columns
@@ -44,20 +39,6 @@ Record = record_model()
 # The base image is a build argument (`bentoml build --arg base_image=...`, see `make bento`):
 # python:3.11-slim on GitHub, a local stand-in where Docker Hub is out of reach.
 BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
-# A batch request allocates thousands of short-lived objects: with Python's default first
-# threshold (700) that is a collection or more per request.
-GC_THRESHOLD = (10_000, 10, 10)
-
-
-def spare_the_garbage_collector() -> None:
-    """Move what start-up loaded (BentoML, pandas, scikit-learn, the model) out of the
-    collector's sight, and collect less often: the older generations' collections walked
-    all of it, for garbage that reference counting frees anyway."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLD)
-
-
 @bentoml.service(
     image=bentoml.images.Image(base_image=BASE_IMAGE, python_version="3.11", lock_python_packages=False),
     workers=SETTINGS.workers,
@@ -81,15 +62,14 @@ class PredictionService:
                 LogStore(settings.location()),
                 flush_seconds=settings.flush_seconds,
                 max_buffered_rows=settings.max_buffered_rows,
-                on_written=metrics.log_written,
-                on_dropped=metrics.log_dropped,
+                on_written=metrics.LOG_WRITTEN_ROWS.inc,
+                on_dropped=metrics.LOG_DROPPED_ROWS.inc,
             )
             if settings.enabled
             else None
         )
         self.coalescer = Coalescer(self._score, SETTINGS.max_batch_rows)
         logger.info("serving %s (threshold %s)", self.predictor.version, self.predictor.threshold)
-        spare_the_garbage_collector()
 
     def _score(self, columns: Columns) -> np.ndarray:
         scores = self.predictor.predict(columns)  # the task's scores (serving/predictor.py)
