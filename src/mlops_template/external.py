@@ -29,8 +29,9 @@ def run(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     stdin: str | None = None,
+    timeout: float | None = None,
 ) -> str:
-    """Run `args` and return its standard output; raise CommandError when it fails."""
+    """Run `args` and return its standard output; raise CommandError when it fails or outlasts `timeout` s."""
     try:
         # S603: a fixed program and arguments built by the caller, never a shell
         result = subprocess.run(  # noqa: S603
@@ -41,9 +42,12 @@ def run(
             capture_output=True,
             text=True,
             check=False,
+            timeout=timeout,
         )
     except FileNotFoundError as exc:
         raise CommandError(f"`{args[0]}` is not installed (not found on PATH)") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise CommandError(f"`{' '.join(args[:3])}` did not finish within {timeout:g} s") from exc
     if result.returncode != 0:
         said = (result.stderr or result.stdout).strip()
         tail = "\n".join(said.splitlines()[-TAIL_LINES:])

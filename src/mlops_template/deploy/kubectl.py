@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mlops_template.errors import UserError
+from mlops_template.external import CommandError, run
 
 FORWARD_TIMEOUT_S = 180  # the stand-in starts the service behind a port-forward; a real one is instant
 _FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
@@ -32,14 +33,10 @@ def binary() -> str:
 
 def kubectl(*args: str, stdin: str | None = None, timeout: float = 600) -> str:
     try:
-        result = subprocess.run(  # noqa: S603 (the binary is kubectl, arguments are built here)
-            [binary(), *args], input=stdin, capture_output=True, text=True, check=False, timeout=timeout
-        )
-    except FileNotFoundError as exc:
-        raise DeployError(f"{binary()}: not found; install kubectl or set KUBECTL") from exc
-    if result.returncode != 0:
-        raise DeployError(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
-    return result.stdout
+        return run([binary(), *args], stdin=stdin, timeout=timeout)
+    except CommandError as exc:
+        hint = "; install kubectl or set KUBECTL" if "not installed" in str(exc) else ""
+        raise DeployError(f"{exc}{hint}") from exc
 
 
 def get(kind: str, name: str, namespace: str) -> dict[str, Any] | None:

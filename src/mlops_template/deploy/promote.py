@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import yaml
 
 from mlops_template.deploy import manifests as mf
 from mlops_template.deploy.kubectl import DeployError, kubectl
+from mlops_template.external import CommandError, run
 
 BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
 NOT_PERMITTED = "not permitted to create or approve pull requests"
@@ -31,18 +31,15 @@ NOT_PERMITTED = "not permitted to create or approve pull requests"
 
 def _run(*args: str, cwd: Path | None = None) -> str:
     try:
-        result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603
-    except FileNotFoundError as exc:
-        raise DeployError(f"`{args[0]}` is not installed") from exc
-    if result.returncode != 0:
-        message = (result.stderr or result.stdout).strip()
-        if NOT_PERMITTED in message:
+        return run(args, cwd=cwd)
+    except CommandError as exc:
+        message = str(exc)
+        if NOT_PERMITTED in exc.output:
             message += (
                 "\nTurn on Settings → Actions → General → 'Allow GitHub Actions to create and approve pull "
                 "requests', or give the workflow a PROMOTION_TOKEN (docs/github-setup.md)"
             )
-        raise DeployError(f"`{' '.join(args[:3])}` failed: {message}")
-    return result.stdout
+        raise DeployError(message) from exc
 
 
 class _LiteralDumper(yaml.SafeDumper):
