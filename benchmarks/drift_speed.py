@@ -4,7 +4,7 @@ Two cases, each timed end to end after the data is in memory:
 1. synthetic: 20 features (12 numbers of assorted shapes, 5 categories, 3 yes/no), 2 % missing,
    a 1M-row reference and a 1M-row current batch with 4 features drifted; profile the reference
    (binning once), compare, adjust, and write drift.json + drift.md + 4 PNG plots;
-2. the churn contract: 1M raw rows from the sample generator (drift 1.0) cleaned with
+2. the example contract: 1M raw rows from the sample generator (drift 1.0) cleaned with
    `clean_features` as the service does, against a 1M-row reference: 16 features.
 The model's scoring is timed apart (it is the model's cost, not the check's), on the
 `drift.prediction.max_rows` rows the check scores at most.
@@ -153,7 +153,7 @@ def main() -> None:
             "synthetic: 20 features (12 numbers, 5 categories, 3 yes/no); report and plots written",
             lambda: time_synthetic(args.rows, args.plots),
         ),
-        ("the churn contract: 16 features, `clean_features` on the raw rows first", lambda: time_contract(args.rows)),
+        ("the example contract: 16 features, `clean_features` on the raw rows first", lambda: time_contract(args.rows)),
     ]
     sections = [
         f"A {args.rows:,}-row reference against a {args.rows:,}-row current batch, each case timed end to end\n"

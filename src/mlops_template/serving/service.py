@@ -39,6 +39,8 @@ Record = record_model()
 # The base image is a build argument (`bentoml build --arg base_image=...`, see `make bento`):
 # python:3.11-slim on GitHub, a local stand-in where Docker Hub is out of reach.
 BASE_IMAGE = getattr(bentoml.use_arguments(), "base_image", "python:3.11-slim")
+
+
 @bentoml.service(
     image=bentoml.images.Image(base_image=BASE_IMAGE, python_version="3.11", lock_python_packages=False),
     workers=SETTINGS.workers,
