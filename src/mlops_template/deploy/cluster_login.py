@@ -19,12 +19,12 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from mlops_template.deploy.kubectl import DeployError
+from mlops_template.external import CommandError, run
 
 DOCS = "docs/deploy.md"
 Method = Literal["eks", "kubeconfig", "none"]
@@ -97,11 +97,12 @@ def connect_kubectl() -> str:
         region = _set("AWS_REGION") or "us-east-1"
         aws = ["aws", "eks", "update-kubeconfig", "--name", cluster, "--region", region]
         try:
-            code = subprocess.run(aws, check=False, timeout=120).returncode  # noqa: S603 (fixed command)
-        except FileNotFoundError as exc:
-            raise DeployError("the AWS CLI (`aws`) is not installed; it writes EKS's kubeconfig") from exc
-        if code != 0:
-            raise DeployError(f"aws eks update-kubeconfig for {cluster} ({region}) failed; is the deploy role allowed?")
+            run(aws, timeout=120)
+        except CommandError as exc:
+            if "not installed" in str(exc):
+                raise DeployError("the AWS CLI (`aws`) is not installed; it writes EKS's kubeconfig") from exc
+            hint = f"logging in to EKS cluster {cluster} ({region}): is the deploy role allowed?"
+            raise DeployError(f"{exc}\n{hint}") from exc
         return f"kubectl uses EKS cluster {cluster} ({region})"
     data = _set("KUBECONFIG_DATA")
     if data:
