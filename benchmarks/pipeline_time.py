@@ -13,8 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.results import write_results
+from benchmarks.results import verdict, write_results
 from tests.repos import clone_tracked_files, run
+
+GOAL_FULL_S = 20
+GOAL_NOOP_S = 1
 
 
 def timed(repo: Path, *args: str) -> float:
@@ -33,13 +36,16 @@ def main() -> None:
         noop = [timed(repo, "dvc", "repro") for _ in range(args.noop_repeats)]
         status = [timed(repo, "dvc", "status") for _ in range(args.noop_repeats)]
     body = f"""`dvc repro` from scratch on the embedded sample in a temporary clone of the tracked files
-(no outputs, no DVC cache), then {args.noop_repeats} no-op runs. Goals: <= 20 s from scratch; <= 1 s no-op.
+(no outputs, no DVC cache), then {args.noop_repeats} no-op runs.
 
 | what | time |
 |---|---|
 | `dvc repro` from scratch (every stage) | **{full:.1f} s** |
 | no-op `dvc repro` | median **{statistics.median(noop):.2f} s**, best {min(noop):.2f} s |
 | `dvc status` | median {statistics.median(status):.2f} s, best {min(status):.2f} s |
+
+Goals: from scratch <= {GOAL_FULL_S:g} s, {verdict(full <= GOAL_FULL_S)}; the no-op median <= {GOAL_NOOP_S:g} s,
+{verdict(statistics.median(noop) <= GOAL_NOOP_S)} (mostly DVC's own start-up: docs/benchmarks.md).
 """
     print(body)
     write_results("pipeline_time", "The pipeline's wall time", body)

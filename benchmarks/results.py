@@ -36,6 +36,11 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def verdict(met: bool) -> str:
+    """How a results file says whether a goal was reached: plainly, either way."""
+    return "met" if met else "NOT met"
+
+
 def write_results(script: str, title: str, body: str) -> Path:
     """Write `benchmarks/results/<script>.md`: a header saying when/what/where, then `body`."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
