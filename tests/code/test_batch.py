@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import numpy as np
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from mlops_template.features import Column
 from mlops_template.serving.batch import (
+    _json_type,
     columns_from_json,
     columns_from_lists,
     decide_json,
@@ -245,3 +248,15 @@ def test_columns_and_records_meet_the_same_checks(records: list[dict[str, Any]])
     # An unknown field is one error about its column, which stops the check (the body is out
     # of shape); otherwise the same (field, row) pairs, named as the client sent them.
     assert by_column == ({("extra",)} if "extra" in names else by_record)
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-Infinity", "1e999"])
+def test_an_unbounded_number_column_still_refuses_nan_and_infinity(text: str) -> None:
+    """A contract may leave a number without a range: the batch types must still refuse what
+    the record model refuses (`allow_inf_nan=False`), sent as text or as an overflowing number."""
+    unbounded = Column(name="amount", role="feature", kind="number", nullable=False)
+    kind = _json_type(unbounded)
+    assert msgspec.json.decode(b"12.5", type=kind) == 12.5
+    body = f'"{text}"'.encode() if text[-1].isalpha() else text.encode()
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.json.decode(body, type=kind, strict=False)

@@ -81,3 +81,17 @@ def test_rows_of_scores_are_shared_out_as_rows() -> None:
     first, second = asyncio.run(scenario())
     assert first.tolist() == [[1.0, 2.0]]
     assert second.tolist() == [[2.0, 4.0], [3.0, 6.0]]
+
+
+def test_a_failure_outside_the_model_call_answers_every_request_it_took() -> None:
+    """Requests whose columns cannot be put together (here: other names) fail, with the
+    reason, rather than wait for an answer that never comes."""
+
+    async def scenario() -> list[Any]:
+        coalescer = Coalescer(lambda columns: columns["age"] * 10, 100)
+        odd = {"height": np.array([1.0])}
+        submitted = [coalescer.submit(batch(1.0)), coalescer.submit(odd)]
+        return list(await asyncio.wait_for(asyncio.gather(*submitted, return_exceptions=True), 5))
+
+    answers = asyncio.run(scenario())
+    assert [type(answer) for answer in answers] == [KeyError, KeyError]

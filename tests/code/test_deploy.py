@@ -457,6 +457,22 @@ def test_eks_logs_in_through_the_aws_cli(tmp_path: Path) -> None:
         "eks", "update-kubeconfig", "--name", "mlops", "--region", "eu-west-1"]  # fmt: skip
 
 
+def test_a_failed_eks_login_says_what_aws_said_and_what_to_check(tmp_path: Path) -> None:
+    """`aws` is a stand-in that fails as the real one does without the right role."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    aws = bin_dir / "aws"
+    denied = "An error occurred (AccessDeniedException) when calling DescribeCluster"
+    aws.write_text(f"#!/bin/sh\necho '{denied}' >&2\nexit 254\n")
+    aws.chmod(0o755)
+    env = bare_env(tmp_path, EKS_CLUSTER="mlops", AWS_REGION="eu-west-1", DEPLOY_ROLE_ARN="arn")
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    result = mlops("kubeconfig", env=env)
+    assert result.returncode != 0
+    assert "AccessDeniedException" in result.stderr
+    assert "EKS cluster mlops (eu-west-1): is the deploy role allowed?" in result.stderr
+
+
 def test_the_summary_names_the_role_variable_of_each_environment() -> None:
     assert cluster_login.role_variable("staging") == "DEPLOY_STAGING_ROLE_ARN"
     assert "DEPLOY_PRODUCTION_ROLE_ARN" in cluster_login.not_configured("production", None)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from mlops_template.external import TAIL_LINES, CommandError, output_or_none, run
+from mlops_template.external import TAIL_LINES, CommandError, NotInstalledError, output_or_none, run
 
 
 def python(code: str) -> list[str]:
@@ -23,8 +23,8 @@ def test_a_failure_names_the_command_and_keeps_only_the_last_lines() -> None:
     with pytest.raises(CommandError) as error:
         run(python(code))
     message = str(error.value)
-    assert message.startswith(f"`{sys.executable} -c import sys")
-    assert "failed" in message
+    assert message.startswith(f"`{sys.executable} -c 'import sys")
+    assert "failed (exit 3)" in message
     assert "line 39" in message
     assert "line 0\n" not in message
     assert len(message.splitlines()) == TAIL_LINES  # the command's line carries the first of them
@@ -32,7 +32,7 @@ def test_a_failure_names_the_command_and_keeps_only_the_last_lines() -> None:
 
 
 def test_a_program_that_is_not_installed_is_said_so() -> None:
-    with pytest.raises(CommandError, match="`no-such-program-here` is not installed"):
+    with pytest.raises(NotInstalledError, match="`no-such-program-here` is not installed"):
         run(["no-such-program-here", "--version"])
 
 
@@ -45,3 +45,11 @@ def test_a_query_that_fails_or_prints_nothing_is_none() -> None:
     assert output_or_none(python("print(' x ')")) == "x"
     assert output_or_none(python("pass")) is None
     assert output_or_none(python("import sys; sys.exit(1)")) is None
+
+
+def test_a_long_command_is_named_in_full_up_to_a_limit() -> None:
+    with pytest.raises(CommandError) as error:
+        run(python("import sys; sys.exit(1)  # " + "x" * 1000))
+    named = str(error.value).split("` failed")[0]
+    assert 200 < len(named) <= 301
+    assert named.endswith("…")

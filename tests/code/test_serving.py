@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -92,3 +93,28 @@ def test_a_batchs_answer_written_by_orjson_is_the_documented_one(probability: np
         model_version="churn:abc",
         rows=len(probability),
     )
+
+
+@pytest.mark.parametrize(
+    ("task", "scores", "expected"),
+    [
+        ("binary", [0.1, 0.5], {"probability": [0.1, 0.5], "label": [False, True], "threshold": 0.35}),
+        (
+            "multiclass",
+            [[0.2, 0.8], [0.6, 0.4]],
+            {"label": ["b", "a"], "probabilities": {"a": [0.2, 0.6], "b": [0.8, 0.4]}},
+        ),
+        ("regression", [1.5, -2.0], {"value": [1.5, -2.0]}),
+    ],
+)
+def test_each_tasks_batch_answer_is_exactly_the_documented_json(
+    task: str, scores: list[Any], expected: dict[str, Any]
+) -> None:
+    """The JSON the service sends, key for key and type for type (no extra keys, no null for
+    another task's fields), against `BatchPrediction` as pydantic would write it."""
+    classes = ("a", "b") if task == "multiclass" else ()
+    predictor = Predictor(Pipeline([("passthrough", "passthrough")]), 0.35, "model:abc", task, classes)
+    written = orjson.loads(predictor.answer_batch_json(np.array(scores)))
+    documented = BatchPrediction(**expected, model_version="model:abc", rows=2).model_dump(mode="json")
+    assert written == documented
+    assert written == expected | {"model_version": "model:abc", "rows": 2}

@@ -8,6 +8,7 @@ One module per job, in the order a release runs them:
 - `kubectl`        the one way to the cluster: kubectl calls and `port-forward`;
 - `pull_secret`    the image pull secret a private GHCR package needs;
 - `rollout`        apply, wait, record the last good release, roll the whole workload back;
+- `smoke`          the smoke test of a running service (standard library only: `make smoke`);
 - `release`        deploy + smoke test (by URL or through port-forward) + rollback on failure;
 - `promote`        the promotion pull request that pins production to the digest staging tested;
 - `summary`        what a run tells GitHub: job summary, annotations, step outputs.

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from mlops_template.deploy.kubectl import DeployError
-from mlops_template.external import CommandError, run
+from mlops_template.external import CommandError, NotInstalledError, run
 
 DOCS = "docs/deploy.md"
 Method = Literal["eks", "kubeconfig", "none"]
@@ -98,9 +98,9 @@ def connect_kubectl() -> str:
         aws = ["aws", "eks", "update-kubeconfig", "--name", cluster, "--region", region]
         try:
             run(aws, timeout=120)
+        except NotInstalledError as exc:
+            raise DeployError("the AWS CLI (`aws`) is not installed; it writes EKS's kubeconfig") from exc
         except CommandError as exc:
-            if "not installed" in str(exc):
-                raise DeployError("the AWS CLI (`aws`) is not installed; it writes EKS's kubeconfig") from exc
             hint = f"logging in to EKS cluster {cluster} ({region}): is the deploy role allowed?"
             raise DeployError(f"{exc}\n{hint}") from exc
         return f"kubectl uses EKS cluster {cluster} ({region})"

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mlops_template.errors import UserError
-from mlops_template.external import CommandError, run
+from mlops_template.external import CommandError, NotInstalledError, run
 
 FORWARD_TIMEOUT_S = 180  # the stand-in starts the service behind a port-forward; a real one is instant
 _FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
@@ -34,9 +34,10 @@ def binary() -> str:
 def kubectl(*args: str, stdin: str | None = None, timeout: float = 600) -> str:
     try:
         return run([binary(), *args], stdin=stdin, timeout=timeout)
+    except NotInstalledError as exc:
+        raise DeployError(f"{exc}; install kubectl or set KUBECTL") from exc
     except CommandError as exc:
-        hint = "; install kubectl or set KUBECTL" if "not installed" in str(exc) else ""
-        raise DeployError(f"{exc}{hint}") from exc
+        raise DeployError(str(exc)) from exc
 
 
 def get(kind: str, name: str, namespace: str) -> dict[str, Any] | None:

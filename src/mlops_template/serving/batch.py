@@ -19,6 +19,7 @@ model accepts, with the same values: tests/code/test_batch.py holds them to that
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date
@@ -112,8 +113,10 @@ def _decoder() -> msgspec.json.Decoder[Any]:
 def _json_type(column: Column) -> Any:
     """What the record model (`request._field`) accepts as sent, apart from what it converts
     and these types would convert otherwise (a boolean is not a number to either)."""
-    if column.kind == "number":
-        return Annotated[float, msgspec.Meta(ge=column.min_value, le=column.max_value)]
+    if column.kind == "number":  # finite bounds also refuse NaN and infinity (text "nan", "inf")
+        low = -sys.float_info.max if column.min_value is None else column.min_value
+        high = sys.float_info.max if column.max_value is None else column.max_value
+        return Annotated[float, msgspec.Meta(ge=low, le=high)]
     if column.kind == "boolean":
         return bool | str  # a string must be a known spelling: checked in `_finished`
     if column.kind == "date":
@@ -151,13 +154,13 @@ def _finished(sent: dict[str, list[Any]]) -> Columns | None:
 
 def decide_json(body: bytes, max_rows: int) -> Columns:
     """The record model's verdict on a JSON body: its raw columns, or every error."""
-    batch = _outline(max_rows).model_validate(_loads(body))
-    records, columns = batch.records, batch.columns  # type: ignore[attr-defined]
-    if (records is None) == (columns is None):
+    sent = _loads(body)
+    both = isinstance(sent, dict) and sent.get("records") is not None and sent.get("columns") is not None
+    batch = None if both else _batch(max_rows).model_validate(sent)
+    if batch is None or (batch.records is None and batch.columns is None):  # type: ignore[attr-defined]
         raise _invalid(_error("batch_shape", EITHER_SHAPE, ("body",)))
-    if columns is not None:
-        return decide_lists(columns, max_rows)
-    return records_to_columns(_records().model_validate({"records": records}).records)  # type: ignore[attr-defined]
+    records, columns = batch.records, batch.columns  # type: ignore[attr-defined]
+    return records_to_columns(records) if columns is None else decide_lists(columns, max_rows)
 
 
 def decide_lists(sent: Mapping[str, list[Any]], max_rows: int) -> Columns:
@@ -165,7 +168,7 @@ def decide_lists(sent: Mapping[str, list[Any]], max_rows: int) -> Columns:
     _check_shape(sent, max_rows)
     records = [dict(zip(sent, row, strict=True)) for row in zip(*sent.values(), strict=True)]
     try:
-        return records_to_columns(_records().model_validate({"records": records}).records)  # type: ignore[attr-defined]
+        return records_to_columns(_batch(max_rows).model_validate({"records": records}).records)  # type: ignore[attr-defined]
     except ValidationError as exc:  # ("records", row, field) -> ("columns", field, row)
         errors = exc.errors(include_url=False)
         raise _invalid(*(_error(e["type"], None, ("columns", e["loc"][2], e["loc"][1]), e) for e in errors)) from None
@@ -205,21 +208,14 @@ def _loads(body: bytes) -> Any:
 
 
 @cache
-def _outline(max_rows: int) -> type[BaseModel]:
-    """The body's outline only: which shape, how many rows."""
+def _batch(max_rows: int) -> type[BaseModel]:
+    """The body as the record model reads it: errors name the record (`records.<i>.<field>`)."""
     model: type[BaseModel] = create_model(
         "Batch",
         __config__=ConfigDict(extra="forbid"),
-        records=(list[Any] | None, Field(None, min_length=1, max_length=max_rows)),
+        records=(list[record_model()] | None, Field(None, min_length=1, max_length=max_rows)),  # type: ignore[arg-type,misc]
         columns=(dict[str, list[Any]] | None, None),
     )
-    return model
-
-
-@cache
-def _records() -> type[BaseModel]:
-    """`{"records": [Record, ...]}`: errors name the record as `records.<i>.<field>`."""
-    model: type[BaseModel] = create_model("Batch", records=(list[record_model()], ...))  # type: ignore[arg-type,misc]
     return model
 
 

@@ -90,7 +90,7 @@ async def _answer(request: Request, max_rows: int, read: Callable[[bytes], Colum
                 raise BatchFileError(f"the body is larger than {limit:,} bytes ({max_rows:,} rows at most)")
             chunks.append(chunk)
         service = bentoml.get_current_service()  # a PredictionService (service.py)
-        answer = await service.answer_batch(lambda: read(b"".join(chunks)))
+        answer = await service.answer_batch(read(b"".join(chunks)))
     except BatchFileError as exc:
         return JSONResponse({"error": str(exc), "detail": exc.details}, status_code=400)
     except ValidationError as exc:

@@ -1,16 +1,16 @@
 """Requests that are ready together are predicted together, in one model call.
 
-Every request is read, checked and predicted on its worker's event loop. While the model
-predicts, others arrive; when the loop takes them up, each is read and checked and then
-waits here for the end of that turn of the loop, and one model call answers all of them
-(up to `max_rows` rows): a call's fixed cost (cleaning and the Pipeline go column by
-column) is paid once, not once per request. A request alone is predicted at once: nothing
-waits for a batch to fill. What it gains: benchmarks/results/serving.md, "no coalescing".
+While the model predicts, other requests arrive; those the event loop takes up in the same
+turn are read, checked and wait here for the end of it, and one model call answers them all
+(up to `max_rows` rows): its fixed cost (cleaning and the Pipeline go column by column) is
+paid once. A request alone is predicted at once: nothing waits for a batch to fill. What it
+gains: benchmarks/results/serving.md, "no coalescing".
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -27,7 +27,7 @@ class Coalescer:
 
     def __init__(self, predict: Callable[[Columns], np.ndarray], max_rows: int) -> None:
         self.predict, self.max_rows = predict, max_rows
-        self.waiting: list[tuple[Columns, asyncio.Future[np.ndarray]]] = []
+        self.waiting: deque[tuple[Columns, asyncio.Future[np.ndarray]]] = deque()
 
     async def submit(self, columns: Columns) -> np.ndarray:
         loop = asyncio.get_running_loop()
@@ -38,21 +38,30 @@ class Coalescer:
         return await answer
 
     def _run(self) -> None:
-        taken = [self.waiting.pop(0)]
-        while self.waiting and sum(rows(c) for c, _ in taken) + rows(self.waiting[0][0]) <= self.max_rows:
-            taken.append(self.waiting.pop(0))
+        taken = [self.waiting.popleft()]
+        taken_rows = rows(taken[0][0])
+        while self.waiting and taken_rows + rows(self.waiting[0][0]) <= self.max_rows:
+            taken_rows += rows(self.waiting[0][0])
+            taken.append(self.waiting.popleft())
         if self.waiting:
             asyncio.get_running_loop().call_soon(self._run)
-        if len(taken) == 1:
-            _settle(taken[0][1], self._predict(taken[0][0]))
-            return
-        probability = self._predict({name: np.concatenate([c[name] for c, _ in taken]) for name in taken[0][0]})
+        try:
+            self._share(taken)
+        except Exception as exc:  # whatever went wrong, no request is left waiting for an answer
+            for _, answer in taken:
+                _settle(answer, exc)
+
+    def _share(self, taken: list[tuple[Columns, asyncio.Future[np.ndarray]]]) -> None:
+        alone = len(taken) == 1
+        scores = self._predict(
+            taken[0][0] if alone else {name: np.concatenate([c[name] for c, _ in taken]) for name in taken[0][0]}
+        )
         start = 0
         for columns, answer in taken:
-            if isinstance(probability, Exception):  # one request must not fail the others: each alone
-                _settle(answer, self._predict(columns))
+            if isinstance(scores, Exception):  # one request must not fail the others: each alone
+                _settle(answer, scores if alone else self._predict(columns))
             else:
-                _settle(answer, probability[start : start + rows(columns)])
+                _settle(answer, scores[start : start + rows(columns)])
                 start += rows(columns)
 
     def _predict(self, columns: Columns) -> np.ndarray | Exception:

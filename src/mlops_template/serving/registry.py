@@ -20,12 +20,13 @@ from typing import Any
 import bentoml
 
 from mlops_template.errors import UserError
-from mlops_template.external import output_or_none
+from mlops_template.external import CommandError, run
 from mlops_template.model_files import CARD_FILE, MODEL_FILE
 from mlops_template.params import Params
 from mlops_template.serving.predictor import Predictor
 
 THRESHOLD_KEY = "decision_threshold"
+GIT_TIMEOUT_S = 10
 
 
 class RegistrationError(UserError, ValueError):
@@ -41,10 +42,11 @@ class Registered:
 
 def git_commit(cwd: Path | None = None) -> str:
     """HEAD's SHA, with '-dirty' when tracked files differ from it; 'unknown' outside git."""
-    sha = output_or_none(["git", "rev-parse", "HEAD"], cwd=cwd)
-    if sha is None:
+    try:
+        sha = run(["git", "rev-parse", "HEAD"], cwd=cwd, timeout=GIT_TIMEOUT_S).strip()
+        dirty = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, timeout=GIT_TIMEOUT_S).strip()
+    except CommandError:
         return "unknown"
-    dirty = output_or_none(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd)
     return f"{sha}-dirty" if dirty else sha
 
 
@@ -66,9 +68,8 @@ def register(params: Params, *, commit: str | None = None) -> Registered:
     """Save `paths.model_dir` into the BentoML model store; refuse a model that failed the quality gate."""
     paths = params.paths
     model_dir = paths.model_dir
-    for name in (MODEL_FILE, CARD_FILE):
-        if not (model_dir / name).exists():
-            raise RegistrationError(f"{model_dir / name}: not found; run `dvc repro` (or `make run`) first")
+    if not (model_dir / MODEL_FILE).exists():
+        raise RegistrationError(f"{model_dir / MODEL_FILE}: not found; run `dvc repro train` (or `make run`) first")
     card = _read_json(model_dir / CARD_FILE, "dvc repro train")
     metrics = _read_json(paths.metrics, "dvc repro evaluate")
     gate = _read_json(paths.quality_gate, "dvc repro evaluate")
@@ -87,10 +88,9 @@ def register(params: Params, *, commit: str | None = None) -> Registered:
     }
     try:
         existing = bentoml.models.get(tag)
-    except bentoml.exceptions.NotFound:
-        existing = None
-    if existing is not None:
         return Registered(tag=str(existing.tag), created=False, labels=dict(existing.info.labels))
+    except bentoml.exceptions.NotFound:
+        pass  # a new model: stored below
     metadata = {
         "model_card": {key: value for key, value in card.items() if value is not None},  # BentoML refuses None
         "metrics": metrics,

@@ -1,14 +1,13 @@
 """The service's record model and answers, generated from the data contract.
 
-A record is a row of the raw schema without the target: a client sends what the source
-system exports, held to the contract the data gate holds it to (`features.contract()`; no
-column is named here). A number must lie in its clean range (NaN, infinity and booleans
-refused), a yes/no be a boolean or a spelling the gate accepts, a date one pandas can hold;
-a category or an id sent as a number (a store code 7) is read as its text, as the gate reads
-a CSV cell; a column the clean schema requires is required and a field the contract does
-not know is an error. Each error names the field and the rule. What the pipeline repairs (a
-category's spelling, an unknown category, a missing optional value), the training code
-repairs here too when it cleans the columns (`cleaning.clean_columns`).
+A record is a row of the raw schema without the target, held to the contract the data gate
+holds it to (`features.contract()`; no column is named here): a number in its clean range
+(NaN, infinity and booleans refused), a yes/no a boolean or a spelling the gate accepts, a
+date one pandas can hold; a category or id sent as a number (a store code 7) is read as its
+text, as the gate reads a CSV cell; a required column is required, an unknown field an
+error, and each error names the field and the rule. What the pipeline repairs (a category's
+spelling, an unknown category, a missing optional value), the training code repairs here
+too when it cleans the columns (`cleaning.clean_columns`).
 """
 
 from __future__ import annotations

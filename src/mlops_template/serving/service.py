@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,9 +80,9 @@ class PredictionService:
             self.log.add(columns, logged_probability, labels, self.predictor.version, datetime.now(UTC))
         return scores
 
-    async def answer_batch(self, read: Callable[[], Columns]) -> bytes:
-        """The answer to the batch `read()` returns, as JSON (a `BatchPrediction`); the batch routes call it."""
-        return self.predictor.answer_batch_json(await self.coalescer.submit(read()))
+    async def answer_batch(self, columns: Columns) -> bytes:
+        """A checked batch's answer as JSON (a `BatchPrediction`); the batch routes call it."""
+        return self.predictor.answer_batch_json(await self.coalescer.submit(columns))
 
     @bentoml.api
     async def predict(self, record: Record, /) -> Prediction:  # type: ignore[valid-type]
