@@ -122,6 +122,19 @@ def test_images_without_a_digest_or_fixed_tag_are_refused() -> None:
 # --------------------------------------------------------------------------- the stand-in cluster
 
 
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A quiet local HTTP server answering with `handler`, at the URL yielded, until the test ends."""
+
+    class Quiet(handler):  # type: ignore[valid-type,misc]
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
 @pytest.fixture
 def backend() -> Iterator[str]:
     """What a ready pod answers behind port-forward: /readyz 200, anything else 404."""
@@ -131,13 +144,7 @@ def backend() -> Iterator[str]:
             self.send_response(200 if self.path == "/readyz" else 404)
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    yield from serving(Handler)
 
 
 @pytest.fixture
@@ -350,13 +357,7 @@ def old_pod() -> Iterator[str]:
             else:
                 self.answer(200, {"probability": 0.25, "model_version": "churn:old"})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    yield from serving(Handler)
 
 
 def test_an_old_pod_cannot_pass_the_smoke_test_of_a_new_version(old_pod: str) -> None:
@@ -442,16 +443,21 @@ def test_kubeconfig_data_is_written_where_kubectl_reads_it_private(tmp_path: Pat
     assert written.stat().st_mode & 0o077 == 0
 
 
-def test_eks_logs_in_through_the_aws_cli(tmp_path: Path) -> None:
-    """`aws` is a recording stand-in here: the real one needs AWS."""
+def kubeconfig_with_aws(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """`mlops kubeconfig` for EKS cluster mlops (eu-west-1), with `aws` a shell stand-in running `script`."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     aws = bin_dir / "aws"
-    aws.write_text(f'#!/bin/sh\necho "$@" > {tmp_path / "aws-args"}\n')
+    aws.write_text(f"#!/bin/sh\n{script}\n")
     aws.chmod(0o755)
     env = bare_env(tmp_path, EKS_CLUSTER="mlops", AWS_REGION="eu-west-1", DEPLOY_ROLE_ARN="arn")
     env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
-    result = mlops("kubeconfig", env=env)
+    return mlops("kubeconfig", env=env)
+
+
+def test_eks_logs_in_through_the_aws_cli(tmp_path: Path) -> None:
+    """`aws` is a recording stand-in here: the real one needs AWS."""
+    result = kubeconfig_with_aws(tmp_path, f'echo "$@" > {tmp_path / "aws-args"}')
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "aws-args").read_text().split() == [
         "eks", "update-kubeconfig", "--name", "mlops", "--region", "eu-west-1"]  # fmt: skip
@@ -459,15 +465,8 @@ def test_eks_logs_in_through_the_aws_cli(tmp_path: Path) -> None:
 
 def test_a_failed_eks_login_says_what_aws_said_and_what_to_check(tmp_path: Path) -> None:
     """`aws` is a stand-in that fails as the real one does without the right role."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    aws = bin_dir / "aws"
     denied = "An error occurred (AccessDeniedException) when calling DescribeCluster"
-    aws.write_text(f"#!/bin/sh\necho '{denied}' >&2\nexit 254\n")
-    aws.chmod(0o755)
-    env = bare_env(tmp_path, EKS_CLUSTER="mlops", AWS_REGION="eu-west-1", DEPLOY_ROLE_ARN="arn")
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
-    result = mlops("kubeconfig", env=env)
+    result = kubeconfig_with_aws(tmp_path, f"echo '{denied}' >&2\nexit 254")
     assert result.returncode != 0
     assert "AccessDeniedException" in result.stderr
     assert "EKS cluster mlops (eu-west-1): is the deploy role allowed?" in result.stderr
